@@ -1,0 +1,135 @@
+//! The configuration file's shape: what serde reads from YAML, before validation.
+//!
+//! These types are deliberately loose (addresses and durations are strings, most
+//! fields optional) so that deserialisation only fails on the file's *syntax* and
+//! every *semantic* mistake is found by [`crate::policy`] validation, which reports
+//! all of them at once with their key paths. Knob names follow Envoy's; nesting is
+//! kept flat where Envoy nests only for extensibility.
+//!
+//! Only `mesh-core` knows these shapes; every other crate consumes [`crate::policy`].
+
+mod route;
+
+pub use route::*;
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The whole file.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bootstrap {
+    pub admin: Option<Admin>,
+    /// How long in-flight requests may run on after SIGTERM/SIGINT. Default `30s`.
+    pub drain_timeout: Option<String>,
+    #[serde(default)]
+    pub listeners: Vec<Listener>,
+    #[serde(default)]
+    pub clusters: Vec<Cluster>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Admin {
+    /// Default `127.0.0.1:9901`.
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ListenerProtocol {
+    Http,
+    Tcp,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listener {
+    pub name: Option<String>,
+    pub address: Option<String>,
+    /// Default `http`.
+    pub protocol: Option<ListenerProtocol>,
+    pub tls: Option<DownstreamTls>,
+    /// HTTP listeners: virtual hosts, matched by the request's Host/:authority.
+    #[serde(default)]
+    pub virtual_hosts: Vec<VirtualHost>,
+    /// TCP listeners: the cluster bytes are proxied to.
+    pub cluster: Option<String>,
+    /// Envoy's `max_request_headers_kb`. Default 60.
+    pub max_request_headers_kb: Option<u32>,
+    /// Envoy's `common_http_protocol_options.max_headers_count`. Default 100.
+    pub max_headers_count: Option<u32>,
+    /// Time allowed for a complete request head. Default `60s`.
+    pub request_headers_timeout: Option<String>,
+    /// Connection idle timeout (no bytes either way). Default `1h`.
+    pub idle_timeout: Option<String>,
+    pub http2_protocol_options: Option<Http2Options>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Http2Options {
+    /// Default 100.
+    pub max_concurrent_streams: Option<u32>,
+    /// Default 65536 (Envoy's edge recommendation).
+    pub initial_stream_window_size: Option<u32>,
+    /// Default 1048576.
+    pub initial_connection_window_size: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DownstreamTls {
+    pub cert_file: Option<String>,
+    pub key_file: Option<String>,
+    /// Default `[h2, http/1.1]` on HTTP listeners.
+    pub alpn_protocols: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UpstreamProtocol {
+    Http1,
+    Http2,
+    Auto,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cluster {
+    pub name: Option<String>,
+    /// Default `5s`.
+    pub connect_timeout: Option<String>,
+    /// Default `round_robin`.
+    pub lb_policy: Option<String>,
+    /// Default `http1`.
+    pub protocol: Option<UpstreamProtocol>,
+    /// Close pooled upstream connections idle this long. Default `1h`.
+    pub idle_timeout: Option<String>,
+    pub tls: Option<UpstreamTls>,
+    #[serde(default)]
+    pub endpoints: Vec<Endpoint>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamTls {
+    /// Server name sent in SNI and verified in the certificate. Default: the endpoint's IP.
+    pub sni: Option<String>,
+    /// PEM CA bundle to verify upstreams. Default: the system's trust store.
+    pub ca_file: Option<String>,
+    /// Client certificate for mutual TLS (with `key_file`).
+    pub cert_file: Option<String>,
+    pub key_file: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    pub address: Option<String>,
+    /// Envoy's `load_balancing_weight`. Default 1.
+    pub weight: Option<u32>,
+    pub zone: Option<String>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, serde_json::Value>,
+}

@@ -1,0 +1,181 @@
+//! Validated clusters and endpoints.
+
+use super::errors::{Issues, Path};
+use super::readable_file;
+use crate::config;
+use crate::duration::serde_str;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Envoy's default `connect_timeout`.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Envoy's default upstream `idle_timeout`.
+pub const DEFAULT_UPSTREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Cluster {
+    pub name: String,
+    #[serde(with = "serde_str")]
+    pub connect_timeout: Duration,
+    pub lb_policy: LbPolicy,
+    pub protocol: UpstreamProtocol,
+    #[serde(serialize_with = "serde_str::option::serialize")]
+    pub idle_timeout: Option<Duration>,
+    pub tls: Option<UpstreamTls>,
+    pub endpoints: Vec<Endpoint>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LbPolicy {
+    /// Smooth weighted round robin.
+    RoundRobin,
+}
+
+impl LbPolicy {
+    const NAMES: &'static [&'static str] = &["round_robin"];
+
+    fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "round_robin" => Ok(LbPolicy::RoundRobin),
+            other => Err(format!(
+                "{other:?} is not a load-balancing policy (supported: {})",
+                Self::NAMES.join(", ")
+            )),
+        }
+    }
+}
+
+/// Which HTTP version mesh speaks to a cluster's endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UpstreamProtocol {
+    /// HTTP/1.1 (the default, as in Envoy).
+    Http1,
+    /// HTTP/2: by ALPN over TLS, prior knowledge (h2c) in cleartext.
+    Http2,
+    /// Over TLS, whatever ALPN negotiates; in cleartext, the downstream request's version.
+    Auto,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UpstreamTls {
+    pub sni: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub client_cert: Option<(PathBuf, PathBuf)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Endpoint {
+    pub address: SocketAddr,
+    pub weight: NonZeroU32,
+    pub zone: Option<String>,
+    pub metadata: BTreeMap<String, serde_json::Value>,
+}
+
+pub(crate) fn build(raw: &config::Cluster, path: &Path, issues: &mut Issues) -> Option<Cluster> {
+    let name = issues.required(&raw.name, &path.key("name")).cloned();
+    let connect_timeout = issues.duration(
+        &raw.connect_timeout,
+        &path.key("connect_timeout"),
+        DEFAULT_CONNECT_TIMEOUT,
+    );
+    if connect_timeout.is_zero() {
+        issues.push(&path.key("connect_timeout"), "must be greater than 0s");
+    }
+    let idle_timeout = issues.timeout(
+        &raw.idle_timeout,
+        &path.key("idle_timeout"),
+        DEFAULT_UPSTREAM_IDLE_TIMEOUT,
+    );
+    let lb_policy = match &raw.lb_policy {
+        None => Some(LbPolicy::RoundRobin),
+        Some(s) => issues.check(&path.key("lb_policy"), LbPolicy::parse(s)),
+    };
+    let protocol = match raw.protocol.unwrap_or(config::UpstreamProtocol::Http1) {
+        config::UpstreamProtocol::Http1 => UpstreamProtocol::Http1,
+        config::UpstreamProtocol::Http2 => UpstreamProtocol::Http2,
+        config::UpstreamProtocol::Auto => UpstreamProtocol::Auto,
+    };
+    let tls = raw
+        .tls
+        .as_ref()
+        .and_then(|t| tls(t, &path.key("tls"), issues));
+    let endpoints: Vec<_> = raw
+        .endpoints
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| endpoint(e, &path.key("endpoints").idx(i), issues))
+        .collect();
+    (endpoints.len() == raw.endpoints.len() && (raw.tls.is_none() || tls.is_some()))
+        .then_some(())?;
+    Some(Cluster {
+        name: name?,
+        connect_timeout,
+        lb_policy: lb_policy?,
+        protocol,
+        idle_timeout,
+        tls,
+        endpoints,
+    })
+}
+
+fn tls(raw: &config::UpstreamTls, path: &Path, issues: &mut Issues) -> Option<UpstreamTls> {
+    let before = issues.0.len();
+    let ca_file = raw
+        .ca_file
+        .as_ref()
+        .and_then(|f| readable_file(f, &path.key("ca_file"), issues));
+    let client_cert = match (&raw.cert_file, &raw.key_file) {
+        (None, None) => None,
+        (Some(c), Some(k)) => Some((
+            readable_file(c, &path.key("cert_file"), issues)?,
+            readable_file(k, &path.key("key_file"), issues)?,
+        )),
+        (Some(_), None) => {
+            issues.push(&path.key("key_file"), "is required when cert_file is set");
+            None
+        }
+        (None, Some(_)) => {
+            issues.push(&path.key("cert_file"), "is required when key_file is set");
+            None
+        }
+    };
+    if let Some(sni) = &raw.sni {
+        if sni.is_empty() || sni.contains(|c: char| c.is_whitespace() || c == '/') {
+            issues.push(&path.key("sni"), format!("{sni:?} is not a server name"));
+        }
+    }
+    (issues.0.len() == before).then(|| UpstreamTls {
+        sni: raw.sni.clone(),
+        ca_file,
+        client_cert,
+    })
+}
+
+fn endpoint(raw: &config::Endpoint, path: &Path, issues: &mut Issues) -> Option<Endpoint> {
+    let addr_path = path.key("address");
+    let address = issues
+        .required(&raw.address, &addr_path)
+        .and_then(|a| issues.check(&addr_path, super::socket_addr(a)));
+    let weight = match raw.weight {
+        None => NonZeroU32::MIN,
+        Some(w) => match NonZeroU32::new(w) {
+            Some(w) => w,
+            None => {
+                issues.push(&path.key("weight"), "must be at least 1");
+                return None;
+            }
+        },
+    };
+    Some(Endpoint {
+        address: address?,
+        weight,
+        zone: raw.zone.clone(),
+        metadata: raw.metadata.clone(),
+    })
+}

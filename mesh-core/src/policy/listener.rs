@@ -1,0 +1,226 @@
+//! Validated listeners and their HTTP protocol limits.
+
+use super::errors::{Issues, Path};
+use super::route::VirtualHosts;
+use super::{ClusterIndex, ClusterRef, readable_file};
+use crate::config;
+use crate::duration::serde_str;
+use serde::Serialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Listener {
+    pub name: String,
+    pub address: SocketAddr,
+    pub tls: Option<DownstreamTls>,
+    #[serde(flatten)]
+    pub kind: ListenerKind,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "protocol", rename_all = "lowercase")]
+pub enum ListenerKind {
+    Http(HttpListener),
+    Tcp(TcpProxy),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpListener {
+    pub virtual_hosts: VirtualHosts,
+    #[serde(flatten)]
+    pub options: HttpOptions,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TcpProxy {
+    pub cluster: ClusterRef,
+}
+
+/// Downstream protocol limits: Envoy's defaults, tightened where Envoy leaves them open.
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpOptions {
+    /// Largest request head accepted; larger gets 431. Envoy's `max_request_headers_kb` (60).
+    pub max_request_headers_bytes: usize,
+    /// Most header fields accepted; more gets 431. Envoy's default 100.
+    pub max_headers_count: usize,
+    /// Time allowed to receive a complete request head, counted from when the connection
+    /// starts waiting for one (so it also bounds idle keep-alive connections). `None` disables.
+    #[serde(serialize_with = "serde_str::option::serialize")]
+    pub request_headers_timeout: Option<Duration>,
+    /// Close a connection on which no bytes moved for this long. `None` disables.
+    #[serde(serialize_with = "serde_str::option::serialize")]
+    pub idle_timeout: Option<Duration>,
+    pub max_concurrent_streams: u32,
+    pub initial_stream_window_size: u32,
+    pub initial_connection_window_size: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DownstreamTls {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    pub alpn_protocols: Vec<String>,
+}
+
+pub const DEFAULT_MAX_REQUEST_HEADERS_KB: u32 = 60;
+pub const DEFAULT_MAX_HEADERS_COUNT: u32 = 100;
+pub const DEFAULT_REQUEST_HEADERS_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(3600);
+pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 100;
+pub const DEFAULT_STREAM_WINDOW: u32 = 65_536;
+pub const DEFAULT_CONNECTION_WINDOW: u32 = 1_048_576;
+/// The HTTP/2 spec's largest flow-control window.
+const MAX_WINDOW: u32 = (1 << 31) - 1;
+
+pub(crate) fn build(
+    raw: &config::Listener,
+    path: &Path,
+    clusters: &ClusterIndex<'_>,
+    issues: &mut Issues,
+) -> Option<Listener> {
+    let before = issues.0.len();
+    let name = issues.required(&raw.name, &path.key("name")).cloned();
+    let address = issues
+        .required(&raw.address, &path.key("address"))
+        .and_then(|a| issues.check(&path.key("address"), super::socket_addr(a)));
+    let protocol = raw.protocol.unwrap_or(config::ListenerProtocol::Http);
+    let tls = raw
+        .tls
+        .as_ref()
+        .and_then(|t| tls(t, protocol, &path.key("tls"), issues));
+    let kind = match protocol {
+        config::ListenerProtocol::Http => {
+            if raw.cluster.is_some() {
+                issues.push(
+                    &path.key("cluster"),
+                    "applies to tcp listeners; http listeners route with virtual_hosts",
+                );
+            }
+            let virtual_hosts = super::build_virtual_hosts(
+                &raw.virtual_hosts,
+                &path.key("virtual_hosts"),
+                clusters,
+                issues,
+            );
+            let options = options(raw, path, issues);
+            ListenerKind::Http(HttpListener {
+                virtual_hosts,
+                options,
+            })
+        }
+        config::ListenerProtocol::Tcp => {
+            if !raw.virtual_hosts.is_empty() {
+                issues.push(
+                    &path.key("virtual_hosts"),
+                    "applies to http listeners; tcp listeners take a cluster",
+                );
+            }
+            let cluster_path = path.key("cluster");
+            let cluster = issues
+                .required(&raw.cluster, &cluster_path)
+                .and_then(|c| clusters.resolve(c, &cluster_path, issues));
+            ListenerKind::Tcp(TcpProxy { cluster: cluster? })
+        }
+    };
+    (issues.0.len() == before).then_some(())?;
+    Some(Listener {
+        name: name?,
+        address: address?,
+        tls,
+        kind,
+    })
+}
+
+fn options(raw: &config::Listener, path: &Path, issues: &mut Issues) -> HttpOptions {
+    let kb = raw
+        .max_request_headers_kb
+        .unwrap_or(DEFAULT_MAX_REQUEST_HEADERS_KB);
+    // Envoy's bounds: at least 1 KiB (we need 8 KiB for the parser's buffer), at most 8 MiB.
+    if !(8..=8192).contains(&kb) {
+        issues.push(
+            &path.key("max_request_headers_kb"),
+            format!("{kb} is outside 8..=8192"),
+        );
+    }
+    let count = raw.max_headers_count.unwrap_or(DEFAULT_MAX_HEADERS_COUNT);
+    if count == 0 {
+        issues.push(&path.key("max_headers_count"), "must be at least 1");
+    }
+    let h2 = raw.http2_protocol_options.clone().unwrap_or_default();
+    let h2_path = path.key("http2_protocol_options");
+    let streams = h2
+        .max_concurrent_streams
+        .unwrap_or(DEFAULT_MAX_CONCURRENT_STREAMS);
+    if streams == 0 {
+        issues.push(&h2_path.key("max_concurrent_streams"), "must be at least 1");
+    }
+    let mut window = |v: Option<u32>, key: &str, default: u32| {
+        let w = v.unwrap_or(default);
+        if !(65_535..=MAX_WINDOW).contains(&w) {
+            issues.push(
+                &h2_path.key(key),
+                format!("{w} is outside 65535..={MAX_WINDOW}"),
+            );
+        }
+        w
+    };
+    let stream_window = window(
+        h2.initial_stream_window_size,
+        "initial_stream_window_size",
+        DEFAULT_STREAM_WINDOW,
+    );
+    let conn_window = window(
+        h2.initial_connection_window_size,
+        "initial_connection_window_size",
+        DEFAULT_CONNECTION_WINDOW,
+    );
+    HttpOptions {
+        max_request_headers_bytes: kb as usize * 1024,
+        max_headers_count: count as usize,
+        request_headers_timeout: issues.timeout(
+            &raw.request_headers_timeout,
+            &path.key("request_headers_timeout"),
+            DEFAULT_REQUEST_HEADERS_TIMEOUT,
+        ),
+        idle_timeout: issues.timeout(
+            &raw.idle_timeout,
+            &path.key("idle_timeout"),
+            DEFAULT_IDLE_TIMEOUT,
+        ),
+        max_concurrent_streams: streams,
+        initial_stream_window_size: stream_window,
+        initial_connection_window_size: conn_window,
+    }
+}
+
+fn tls(
+    raw: &config::DownstreamTls,
+    protocol: config::ListenerProtocol,
+    path: &Path,
+    issues: &mut Issues,
+) -> Option<DownstreamTls> {
+    let cert = issues.required(&raw.cert_file, &path.key("cert_file"));
+    let cert = cert.and_then(|f| readable_file(f, &path.key("cert_file"), issues));
+    let key = issues.required(&raw.key_file, &path.key("key_file"));
+    let key = key.and_then(|f| readable_file(f, &path.key("key_file"), issues));
+    let alpn_protocols = match (&raw.alpn_protocols, protocol) {
+        (Some(list), _) => list.clone(),
+        (None, config::ListenerProtocol::Http) => vec!["h2".into(), "http/1.1".into()],
+        (None, config::ListenerProtocol::Tcp) => Vec::new(),
+    };
+    for (i, p) in alpn_protocols.iter().enumerate() {
+        if protocol == config::ListenerProtocol::Http && p != "h2" && p != "http/1.1" {
+            issues.push(
+                &path.key("alpn_protocols").idx(i),
+                format!("{p:?} is not an HTTP protocol this listener speaks (h2, http/1.1)"),
+            );
+        }
+    }
+    Some(DownstreamTls {
+        cert_file: cert?,
+        key_file: key?,
+        alpn_protocols,
+    })
+}

@@ -1,0 +1,181 @@
+//! Validated policy: what the rest of mesh consumes.
+//!
+//! Built from [`crate::config`] shapes by [`Bootstrap::try_from`], which checks the
+//! whole document and returns every mistake with its key path. Once built, values
+//! are known good (addresses parse, durations are positive where they must be,
+//! cluster references resolve), so the data path never re-validates.
+
+mod cluster;
+mod errors;
+mod headers;
+mod listener;
+mod route;
+mod route_action;
+mod route_build;
+mod serde_helpers;
+
+pub use cluster::*;
+pub use errors::{ConfigError, InvalidConfig};
+pub use headers::{HeaderAdd, HeaderMutations};
+pub use listener::*;
+pub use route::*;
+
+pub(crate) use route_build::build_virtual_hosts;
+
+use crate::config;
+use crate::duration::serde_str;
+use errors::{Issues, Path};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const DEFAULT_ADMIN_ADDRESS: &str = "127.0.0.1:9901";
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A whole, valid configuration.
+#[derive(Debug, Clone, Serialize)]
+pub struct Bootstrap {
+    pub admin: Admin,
+    #[serde(with = "serde_str")]
+    pub drain_timeout: Duration,
+    pub listeners: Vec<Listener>,
+    pub clusters: Vec<Cluster>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Admin {
+    pub address: SocketAddr,
+}
+
+/// A resolved reference to `Bootstrap::clusters[index]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClusterRef {
+    pub name: String,
+    #[serde(skip)]
+    pub index: usize,
+}
+
+impl TryFrom<&config::Bootstrap> for Bootstrap {
+    type Error = Vec<ConfigError>;
+
+    fn try_from(raw: &config::Bootstrap) -> Result<Self, Self::Error> {
+        let mut issues = Issues::default();
+        let root = Path::root();
+        let admin_path = root.key("admin").key("address");
+        let admin_addr = raw
+            .admin
+            .as_ref()
+            .and_then(|a| a.address.as_deref())
+            .unwrap_or(DEFAULT_ADMIN_ADDRESS);
+        let admin = issues
+            .check(&admin_path, socket_addr(admin_addr))
+            .map(|address| Admin { address });
+        let drain_timeout = issues.duration(
+            &raw.drain_timeout,
+            &root.key("drain_timeout"),
+            DEFAULT_DRAIN_TIMEOUT,
+        );
+
+        let clusters_path = root.key("clusters");
+        let mut clusters = Vec::with_capacity(raw.clusters.len());
+        let mut index = ClusterIndex::default();
+        for (i, c) in raw.clusters.iter().enumerate() {
+            let p = clusters_path.idx(i);
+            if let Some(name) = &c.name {
+                if index.names.insert(name.as_str(), i).is_some() {
+                    issues.push(
+                        &p.key("name"),
+                        format!("{name:?} names another cluster too"),
+                    );
+                }
+            }
+            if let Some(built) = cluster::build(c, &p, &mut issues) {
+                clusters.push(built);
+            }
+        }
+
+        let listeners_path = root.key("listeners");
+        let mut listeners = Vec::with_capacity(raw.listeners.len());
+        let mut names = HashMap::new();
+        let mut addresses = HashMap::new();
+        for (i, l) in raw.listeners.iter().enumerate() {
+            let p = listeners_path.idx(i);
+            if let Some(built) = listener::build(l, &p, &index, &mut issues) {
+                if names.insert(built.name.clone(), i).is_some() {
+                    issues.push(
+                        &p.key("name"),
+                        format!("{:?} names another listener too", built.name),
+                    );
+                }
+                // Port 0 asks the OS for a fresh port, so it never collides.
+                if built.address.port() != 0 {
+                    if let Some(other) = addresses.insert(built.address, i) {
+                        issues.push(
+                            &p.key("address"),
+                            format!("{} is also listeners[{other}]'s address", built.address),
+                        );
+                    }
+                }
+                listeners.push(built);
+            }
+        }
+        match (issues.0.is_empty(), admin) {
+            (true, Some(admin)) => Ok(Bootstrap {
+                admin,
+                drain_timeout,
+                listeners,
+                clusters,
+            }),
+            _ => Err(issues.0),
+        }
+    }
+}
+
+/// Cluster names of the document, for resolving references from routes and listeners.
+#[derive(Debug, Default)]
+pub(crate) struct ClusterIndex<'a> {
+    names: HashMap<&'a str, usize>,
+}
+
+impl ClusterIndex<'_> {
+    pub(crate) fn resolve(
+        &self,
+        name: &str,
+        path: &Path,
+        issues: &mut Issues,
+    ) -> Option<ClusterRef> {
+        match self.names.get(name) {
+            Some(&index) => Some(ClusterRef {
+                name: name.to_owned(),
+                index,
+            }),
+            None => {
+                issues.push(
+                    path,
+                    format!("{name:?} is not a cluster defined under clusters"),
+                );
+                None
+            }
+        }
+    }
+}
+
+pub(crate) fn socket_addr(s: &str) -> Result<SocketAddr, String> {
+    s.parse().map_err(|_| {
+        format!("{s:?} is not a socket address (expected ip:port, e.g. \"127.0.0.1:8080\")")
+    })
+}
+
+/// Checks a file named in config can be opened now, so a typo is a config error
+/// with its key path rather than a start-up failure later.
+pub(crate) fn readable_file(f: &str, path: &Path, issues: &mut Issues) -> Option<PathBuf> {
+    match std::fs::File::open(f) {
+        Ok(_) => Some(PathBuf::from(f)),
+        Err(e) => {
+            issues.push(path, format!("cannot read {f:?}: {e}"));
+            None
+        }
+    }
+}

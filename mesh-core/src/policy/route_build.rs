@@ -1,0 +1,338 @@
+//! Building [`super::route`] types from the file shape, collecting every mistake.
+
+use super::errors::{Issues, Path};
+use super::route::*;
+use super::{ClusterIndex, headers};
+use crate::config;
+use http::{HeaderName, HeaderValue, Method, StatusCode};
+use regex::Regex;
+use std::collections::HashSet;
+
+pub(crate) fn build_virtual_hosts(
+    raw: &[config::VirtualHost],
+    path: &Path,
+    clusters: &ClusterIndex<'_>,
+    issues: &mut Issues,
+) -> VirtualHosts {
+    let mut out = VirtualHosts::default();
+    let mut names = HashSet::new();
+    for (i, vh) in raw.iter().enumerate() {
+        let p = path.idx(i);
+        let Some(host) = virtual_host(vh, &p, clusters, issues) else {
+            continue;
+        };
+        if !names.insert(host.name.clone()) {
+            issues.push(
+                &p.key("name"),
+                format!("{:?} names another virtual host too", host.name),
+            );
+        }
+        let index = out.hosts.len();
+        for (j, domain) in host.domains.iter().enumerate() {
+            let dp = p.key("domains").idx(j);
+            let taken = if domain == "*" {
+                out.any.replace(index).is_some()
+            } else if let Some(suffix) = domain.strip_prefix('*') {
+                push_unique(&mut out.suffixes, suffix, index)
+            } else if let Some(prefix) = domain.strip_suffix('*') {
+                push_unique(&mut out.prefixes, prefix, index)
+            } else {
+                out.exact.insert(domain.clone(), index).is_some()
+            };
+            if taken {
+                issues.push(
+                    &dp,
+                    format!("{domain:?} is claimed by another virtual host of this listener"),
+                );
+            }
+        }
+        out.hosts.push(host);
+    }
+    // Longest wildcard wins, so search longest first.
+    out.suffixes
+        .sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
+    out.prefixes
+        .sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
+    out
+}
+
+fn push_unique(list: &mut Vec<(String, usize)>, key: &str, index: usize) -> bool {
+    let taken = list.iter().any(|(k, _)| k == key);
+    if !taken {
+        list.push((key.to_owned(), index));
+    }
+    taken
+}
+
+fn domain(d: &str) -> Result<String, String> {
+    let lower = d.to_ascii_lowercase();
+    let body = lower.trim_start_matches('*').trim_end_matches('*');
+    let valid =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':' | '[' | ']' | '_');
+    if d.is_empty() || (lower != "*" && (body.is_empty() || !body.chars().all(valid))) {
+        return Err(format!(
+            "{d:?} is not a domain (use \"example.com\", \"*.example.com\", \"api.*\" or \"*\")"
+        ));
+    }
+    if lower != "*" && lower.starts_with('*') && lower.ends_with('*') {
+        return Err(format!("{d:?} has wildcards at both ends; use one"));
+    }
+    Ok(lower)
+}
+
+fn virtual_host(
+    raw: &config::VirtualHost,
+    path: &Path,
+    clusters: &ClusterIndex<'_>,
+    issues: &mut Issues,
+) -> Option<VirtualHost> {
+    let before = issues.0.len();
+    let name = issues.required(&raw.name, &path.key("name")).cloned();
+    if raw.domains.is_empty() {
+        issues.push(
+            &path.key("domains"),
+            "needs at least one domain (\"*\" matches any)",
+        );
+    }
+    let domains: Vec<String> = raw
+        .domains
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| issues.check(&path.key("domains").idx(i), domain(d)))
+        .collect();
+    let routes: Vec<Route> = raw
+        .routes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| route(r, &path.key("routes").idx(i), clusters, issues))
+        .collect();
+    let (request_headers, response_headers) = header_rules(
+        (&raw.request_headers_to_add, &raw.request_headers_to_remove),
+        (
+            &raw.response_headers_to_add,
+            &raw.response_headers_to_remove,
+        ),
+        path,
+        issues,
+    );
+    (issues.0.len() == before).then_some(())?;
+    Some(VirtualHost {
+        name: name?,
+        domains,
+        routes,
+        request_headers,
+        response_headers,
+    })
+}
+
+type Rules<'a> = (&'a [config::HeaderValueOption], &'a [String]);
+
+fn header_rules(
+    req: Rules<'_>,
+    resp: Rules<'_>,
+    path: &Path,
+    issues: &mut Issues,
+) -> (headers::HeaderMutations, headers::HeaderMutations) {
+    (
+        headers::build(
+            req.0,
+            req.1,
+            path,
+            "request_headers_to_add",
+            "request_headers_to_remove",
+            issues,
+        ),
+        headers::build(
+            resp.0,
+            resp.1,
+            path,
+            "response_headers_to_add",
+            "response_headers_to_remove",
+            issues,
+        ),
+    )
+}
+
+fn route(
+    raw: &config::Route,
+    path: &Path,
+    clusters: &ClusterIndex<'_>,
+    issues: &mut Issues,
+) -> Option<Route> {
+    let before = issues.0.len();
+    let matcher = issues
+        .required(&raw.matcher, &path.key("match"))
+        .and_then(|m| route_match(m, &path.key("match"), issues));
+    let action = match (&raw.route, &raw.redirect, &raw.direct_response) {
+        (Some(r), None, None) => {
+            super::route_action::forward(r, &path.key("route"), clusters, issues, &matcher)
+        }
+        (None, Some(r), None) => super::route_action::redirect(r, &path.key("redirect"), issues),
+        (None, None, Some(d)) => {
+            super::route_action::direct_response(d, &path.key("direct_response"), issues)
+        }
+        _ => {
+            issues.push(
+                path,
+                "needs exactly one of route, redirect, direct_response",
+            );
+            None
+        }
+    };
+    let (request_headers, response_headers) = header_rules(
+        (&raw.request_headers_to_add, &raw.request_headers_to_remove),
+        (
+            &raw.response_headers_to_add,
+            &raw.response_headers_to_remove,
+        ),
+        path,
+        issues,
+    );
+    (issues.0.len() == before).then_some(())?;
+    Some(Route {
+        name: raw.name.clone(),
+        matcher: matcher?,
+        action: action?,
+        request_headers,
+        response_headers,
+    })
+}
+
+/// Compiles a user regex so it must match the whole input, as Envoy's `safe_regex` does.
+pub(crate) fn full_regex(re: &str) -> Result<Regex, String> {
+    Regex::new(&format!("^(?:{re})$")).map_err(|e| format!("{re:?} is not a valid regex: {e}"))
+}
+
+fn route_match(raw: &config::RouteMatch, path: &Path, issues: &mut Issues) -> Option<RouteMatch> {
+    let before = issues.0.len();
+    let case_sensitive = raw.case_sensitive.unwrap_or(true);
+    let path_match = match (&raw.prefix, &raw.path, &raw.safe_regex) {
+        (Some(p), None, None) => Some(PathMatch::Prefix(p.clone())),
+        (None, Some(p), None) => Some(PathMatch::Exact(p.clone())),
+        (None, None, Some(re)) => issues
+            .check(&path.key("safe_regex"), full_regex(re))
+            .map(PathMatch::Regex),
+        _ => {
+            issues.push(path, "needs exactly one of prefix, path, safe_regex");
+            None
+        }
+    };
+    if let Some(PathMatch::Prefix(p) | PathMatch::Exact(p)) = &path_match {
+        if !p.starts_with('/') {
+            let key = if raw.prefix.is_some() {
+                "prefix"
+            } else {
+                "path"
+            };
+            issues.push(&path.key(key), format!("{p:?} must start with '/'"));
+        }
+    }
+    let headers = raw
+        .headers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| header_matcher(h, &path.key("headers").idx(i), issues))
+        .collect();
+    let methods = raw
+        .methods
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| {
+            let parsed = Method::from_bytes(m.to_ascii_uppercase().as_bytes())
+                .map_err(|_| format!("{m:?} is not an HTTP method"));
+            issues.check(&path.key("methods").idx(i), parsed)
+        })
+        .collect();
+    (issues.0.len() == before).then_some(())?;
+    Some(RouteMatch {
+        path: path_match?,
+        case_sensitive,
+        headers,
+        methods,
+    })
+}
+
+fn header_matcher(
+    raw: &config::HeaderMatcher,
+    path: &Path,
+    issues: &mut Issues,
+) -> Option<HeaderMatcher> {
+    let name = issues.required(&raw.name, &path.key("name")).and_then(|n| {
+        let source = match n.to_ascii_lowercase().as_str() {
+            ":method" => Ok(HeaderSource::Method),
+            ":path" => Ok(HeaderSource::Path),
+            ":authority" | "host" => Ok(HeaderSource::Authority),
+            ":scheme" => Ok(HeaderSource::Scheme),
+            other => HeaderName::from_bytes(other.as_bytes())
+                .map(HeaderSource::Header)
+                .map_err(|_| format!("{n:?} is not a header name")),
+        };
+        issues.check(&path.key("name"), source)
+    });
+    let mut rules = Vec::new();
+    if let Some(v) = &raw.exact {
+        rules.push(Some(ValueMatch::Exact(v.clone())));
+    }
+    if let Some(v) = &raw.prefix {
+        rules.push(Some(ValueMatch::Prefix(v.clone())));
+    }
+    if let Some(v) = &raw.suffix {
+        rules.push(Some(ValueMatch::Suffix(v.clone())));
+    }
+    if let Some(v) = &raw.contains {
+        rules.push(Some(ValueMatch::Contains(v.clone())));
+    }
+    if let Some(re) = &raw.safe_regex {
+        rules.push(
+            issues
+                .check(&path.key("safe_regex"), full_regex(re))
+                .map(ValueMatch::Regex),
+        );
+    }
+    if let Some(p) = raw.present {
+        rules.push(Some(ValueMatch::Present(p)));
+    }
+    let rule = match rules.len() {
+        0 => Some(ValueMatch::Present(true)),
+        1 => rules.pop().flatten(),
+        _ => {
+            issues.push(
+                path,
+                "takes at most one of exact, prefix, suffix, contains, safe_regex, present",
+            );
+            None
+        }
+    };
+    Some(HeaderMatcher {
+        name: name?,
+        rule: rule?,
+        invert_match: raw.invert_match,
+    })
+}
+
+pub(crate) fn header_value(v: &str, path: &Path, issues: &mut Issues) -> Option<HeaderValue> {
+    issues.check(
+        path,
+        HeaderValue::from_str(v).map_err(|_| format!("{v:?} is not a valid header value")),
+    )
+}
+
+pub(crate) fn status(
+    code: u16,
+    allowed: &[u16],
+    path: &Path,
+    issues: &mut Issues,
+) -> Option<StatusCode> {
+    if !allowed.is_empty() && !allowed.contains(&code) {
+        let list: Vec<String> = allowed.iter().map(u16::to_string).collect();
+        issues.push(path, format!("{code} is not one of {}", list.join(", ")));
+        return None;
+    }
+    let s = StatusCode::from_u16(code)
+        .ok()
+        .filter(|s| (200..=599).contains(&s.as_u16()));
+    if s.is_none() {
+        issues.push(path, format!("{code} is not a status in 200..=599"));
+    }
+    s
+}
