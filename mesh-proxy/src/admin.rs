@@ -1,0 +1,124 @@
+//! The admin listener: readiness, stats, cluster membership and the effective config.
+//!
+//! | path                | answer                                                      |
+//! |---------------------|-------------------------------------------------------------|
+//! | `/ready`            | 200 `LIVE`, or 503 `DRAINING` once a drain has begun        |
+//! | `/stats/prometheus` | request counts by listener, cluster and response code       |
+//! | `/clusters`         | Envoy's text form (`web::127.0.0.1:8081::weight::1`); `?format=json` for JSON |
+//! | `/config_dump`      | the effective (validated, defaults filled) config as JSON   |
+//!
+//! It serves HTTP/1.1 only, is not counted in the drain (it stays up while the
+//! data listeners drain) and should be bound to loopback.
+
+use crate::body::{ProxyBody, full};
+use crate::stats::Stats;
+use crate::upstream::Upstreams;
+use http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::net::TcpListener;
+
+#[derive(Debug)]
+pub(crate) struct Admin {
+    pub(crate) stats: Stats,
+    pub(crate) upstreams: Arc<Upstreams>,
+    pub(crate) config_dump: String,
+    /// Set when a drain begins. A flag, not a drain watch: the admin must never hold a drain up.
+    pub(crate) draining: Arc<AtomicBool>,
+}
+
+impl Admin {
+    pub(crate) async fn run(self: Arc<Self>, listener: TcpListener) {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                continue;
+            };
+            let admin = self.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req| {
+                    let admin = admin.clone();
+                    async move { Ok::<_, Infallible>(admin.handle(&req)) }
+                });
+                let conn =
+                    hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), service);
+                if let Err(e) = conn.await {
+                    tracing::debug!(error = %e, "admin connection error");
+                }
+            });
+        }
+    }
+
+    fn handle(&self, req: &Request<Incoming>) -> Response<ProxyBody> {
+        let json = req
+            .uri()
+            .query()
+            .is_some_and(|q| q.split('&').any(|kv| kv == "format=json"));
+        match req.uri().path() {
+            "/ready" if self.draining.load(Ordering::Relaxed) => {
+                text(StatusCode::SERVICE_UNAVAILABLE, "DRAINING\n".into())
+            }
+            "/ready" => text(StatusCode::OK, "LIVE\n".into()),
+            "/stats/prometheus" => text(StatusCode::OK, self.stats.render()),
+            "/clusters" if json => reply(StatusCode::OK, "application/json", self.clusters_json()),
+            "/clusters" => text(StatusCode::OK, self.clusters_text()),
+            "/config_dump" => reply(StatusCode::OK, "application/json", self.config_dump.clone()),
+            "/" => text(
+                StatusCode::OK,
+                "/ready\n/stats/prometheus\n/clusters\n/config_dump\n".into(),
+            ),
+            _ => text(StatusCode::NOT_FOUND, "unknown admin path; see /\n".into()),
+        }
+    }
+
+    fn clusters_text(&self) -> String {
+        let mut out = String::new();
+        for c in &self.upstreams.clusters {
+            let name = &c.policy.name;
+            for (e, weight) in c.endpoints.iter() {
+                let _ = writeln!(out, "{name}::{}::weight::{weight}", e.addr);
+                let zone = c
+                    .policy
+                    .endpoints
+                    .iter()
+                    .find(|p| p.address == e.addr)
+                    .and_then(|p| p.zone.as_deref());
+                let _ = writeln!(out, "{name}::{}::zone::{}", e.addr, zone.unwrap_or(""));
+            }
+        }
+        out
+    }
+
+    fn clusters_json(&self) -> String {
+        let clusters: Vec<_> = self
+            .upstreams
+            .clusters
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "name": c.policy.name,
+                    "protocol": c.policy.protocol,
+                    "endpoints": c.policy.endpoints,
+                })
+            })
+            .collect();
+        serde_json::json!({ "clusters": clusters }).to_string()
+    }
+}
+
+fn text(status: StatusCode, body: String) -> Response<ProxyBody> {
+    reply(status, "text/plain; charset=utf-8", body)
+}
+
+fn reply(status: StatusCode, content_type: &'static str, body: String) -> Response<ProxyBody> {
+    let mut r = Response::new(full(body));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(content_type),
+    );
+    r
+}

@@ -1,0 +1,154 @@
+//! The HTTP request path of one listener: validate framing, pick a virtual host and
+//! a route, then answer directly, redirect, or forward to a cluster.
+//!
+//! Everything the path reads (routes, clusters, balancers) is immutable and shared,
+//! so a request takes no lock and awaits nothing but its own upstream.
+
+mod forward;
+pub(crate) mod headers;
+pub(crate) mod local_reply;
+mod upgrade;
+
+use crate::body::{ProxyBody, full};
+use crate::drain;
+use crate::stats::CodeCounters;
+use crate::upstream::Upstreams;
+use http::header::{CONTENT_LENGTH, HOST, LOCATION, TRANSFER_ENCODING};
+use http::uri::Authority;
+use http::{Request, Response, Version};
+use hyper::body::Incoming;
+use local_reply::{ProxyError, is_grpc};
+use mesh_core::policy::{Action, HttpListener, Route, VirtualHost};
+use mesh_core::routing::RequestHead;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// What the request path knows about the downstream connection.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnInfo {
+    pub(crate) peer: SocketAddr,
+    pub(crate) tls: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Router {
+    policy: HttpListener,
+    upstreams: Arc<Upstreams>,
+    stats: CodeCounters,
+    /// Held so upgraded tunnels, which outlive their HTTP connection, are drained too.
+    drain: drain::Watch,
+}
+
+/// The route chosen for a request, with what forwarding needs from the match.
+pub(crate) struct Target<'a> {
+    pub(crate) vhost: &'a VirtualHost,
+    pub(crate) route: &'a Route,
+    pub(crate) authority: Authority,
+}
+
+impl Router {
+    pub(crate) fn new(
+        policy: HttpListener,
+        upstreams: Arc<Upstreams>,
+        stats: CodeCounters,
+        drain: drain::Watch,
+    ) -> Self {
+        Router {
+            policy,
+            upstreams,
+            stats,
+            drain,
+        }
+    }
+
+    pub(crate) async fn handle(&self, req: Request<Incoming>, conn: ConnInfo) -> Response<ProxyBody> {
+        let grpc = is_grpc(req.headers());
+        let response = match self.dispatch(req, conn).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::debug!(error = %e, flag = e.flag(), "local reply");
+                e.into_response(grpc)
+            }
+        };
+        self.stats.record(response.status());
+        response
+    }
+
+    async fn dispatch(
+        &self,
+        req: Request<Incoming>,
+        conn: ConnInfo,
+    ) -> Result<Response<ProxyBody>, ProxyError> {
+        check_framing(&req)?;
+        let authority = authority(&req)?;
+        let scheme = if conn.tls { "https" } else { "http" };
+        let head = RequestHead {
+            method: req.method(),
+            authority: authority.as_str(),
+            path: req.uri().path(),
+            scheme,
+            headers: req.headers(),
+        };
+        let vhost = self
+            .policy
+            .virtual_hosts
+            .select(head.authority)
+            .ok_or(ProxyError::NoRoute)?;
+        let route = vhost.route(&head).ok_or(ProxyError::NoRoute)?;
+        let mut response = match &route.action {
+            Action::DirectResponse(d) => {
+                let mut r = Response::new(full(d.body.clone()));
+                *r.status_mut() = d.status;
+                r
+            }
+            Action::Redirect(r) => {
+                let location = r.location(&route.matcher, &head, req.uri().query());
+                Response::builder()
+                    .status(r.response_code)
+                    .header(LOCATION, location)
+                    .body(crate::body::empty())
+                    .map_err(|_| ProxyError::BadRequest("redirect target is not a valid Location"))?
+            }
+            Action::Route(fwd) => {
+                let target = Target {
+                    vhost,
+                    route,
+                    authority: authority.clone(),
+                };
+                forward::forward(self, req, fwd, target, conn).await?
+            }
+        };
+        route.response_headers.apply(response.headers_mut());
+        vhost.response_headers.apply(response.headers_mut());
+        Ok(response)
+    }
+}
+
+/// Request smuggling defence: a message with both framings is refused outright
+/// (RFC 9112 §6.1 allows it; Envoy and HAProxy refuse it by default).
+fn check_framing<B>(req: &Request<B>) -> Result<(), ProxyError> {
+    let h = req.headers();
+    if req.version() <= Version::HTTP_11
+        && h.contains_key(TRANSFER_ENCODING)
+        && h.contains_key(CONTENT_LENGTH)
+    {
+        return Err(ProxyError::BadRequest(
+            "both Content-Length and Transfer-Encoding",
+        ));
+    }
+    Ok(())
+}
+
+/// The request's authority: `:authority` for HTTP/2 and absolute-form URIs, else Host.
+fn authority<B>(req: &Request<B>) -> Result<Authority, ProxyError> {
+    if let Some(a) = req.uri().authority() {
+        return Ok(a.clone());
+    }
+    match req.headers().get(HOST) {
+        Some(host) => {
+            Authority::try_from(host.as_bytes()).map_err(|_| ProxyError::BadRequest("invalid Host header"))
+        }
+        None if req.version() == Version::HTTP_10 => Ok(Authority::from_static("")),
+        None => Err(ProxyError::BadRequest("missing Host header")),
+    }
+}

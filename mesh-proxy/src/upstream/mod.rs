@@ -1,0 +1,147 @@
+//! Upstream clusters at run time: endpoints, their connection pools, the balancer.
+//!
+//! Each endpoint owns its pools (hyper-util's pooling client over a connector that
+//! dials only that endpoint), so keep-alive and HTTP/2 multiplexing are per host,
+//! as in Envoy. The balancer is a lock-free weighted round robin over the endpoints.
+
+mod connector;
+
+pub use connector::ConnectError;
+
+use crate::body::ProxyBody;
+use crate::stats::ClusterStats;
+use crate::tls::{ClientTls, TlsConfigError, client_tls};
+use connector::Connector;
+use http::Version;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use mesh_core::policy::{Cluster, UpstreamProtocol};
+use mesh_lb::WeightedRoundRobin;
+use rustls::ClientConfig;
+use rustls::pki_types::ServerName;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub(crate) type HttpClient = Client<Connector, ProxyBody>;
+
+/// All clusters, indexed like `Bootstrap::clusters` (routes hold those indices).
+#[derive(Debug)]
+pub(crate) struct Upstreams {
+    pub(crate) clusters: Vec<ClusterRuntime>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ClusterRuntime {
+    pub(crate) policy: Cluster,
+    pub(crate) endpoints: WeightedRoundRobin<Endpoint>,
+    pub(crate) stats: ClusterStats,
+}
+
+#[derive(Debug)]
+pub(crate) struct Endpoint {
+    pub(crate) addr: SocketAddr,
+    /// HTTP/1.1 pool: `http1` clusters, and upgrades (WebSocket) on every cluster.
+    h1: HttpClient,
+    /// `http2`: prior knowledge or ALPN h2. `auto`: h2c in cleartext, ALPN choice over TLS.
+    h2: Option<HttpClient>,
+}
+
+/// Which pool a request goes to and the version it must carry there.
+pub(crate) struct Pool<'a> {
+    pub(crate) client: &'a HttpClient,
+    pub(crate) version: Version,
+}
+
+impl Endpoint {
+    pub(crate) fn pool(
+        &self,
+        protocol: UpstreamProtocol,
+        tls: bool,
+        downstream: Version,
+        upgrade: bool,
+    ) -> Pool<'_> {
+        let h1 = Pool {
+            client: &self.h1,
+            version: Version::HTTP_11,
+        };
+        let Some(h2) = &self.h2 else { return h1 };
+        match protocol {
+            _ if upgrade => h1,
+            UpstreamProtocol::Http1 => h1,
+            UpstreamProtocol::Http2 => Pool {
+                client: h2,
+                version: Version::HTTP_2,
+            },
+            // hyper-util switches to HTTP/2 by itself when ALPN picks h2.
+            UpstreamProtocol::Auto if tls => Pool {
+                client: h2,
+                version: Version::HTTP_11,
+            },
+            UpstreamProtocol::Auto if downstream == Version::HTTP_2 => Pool {
+                client: h2,
+                version: Version::HTTP_2,
+            },
+            UpstreamProtocol::Auto => h1,
+        }
+    }
+}
+
+impl Upstreams {
+    pub(crate) fn build(clusters: &[Cluster], stats: &crate::stats::Stats) -> Result<Self, TlsConfigError> {
+        let clusters = clusters
+            .iter()
+            .map(|c| ClusterRuntime::build(c, stats))
+            .collect::<Result<_, _>>()?;
+        Ok(Upstreams { clusters })
+    }
+}
+
+impl ClusterRuntime {
+    fn build(policy: &Cluster, stats: &crate::stats::Stats) -> Result<Self, TlsConfigError> {
+        let tls = policy.tls.as_ref().map(client_tls).transpose()?;
+        let endpoints = policy
+            .endpoints
+            .iter()
+            .map(|e| (Endpoint::build(policy, e.address, tls.as_ref()), e.weight));
+        Ok(ClusterRuntime {
+            policy: policy.clone(),
+            endpoints: WeightedRoundRobin::new(endpoints),
+            stats: stats.cluster(&policy.name),
+        })
+    }
+}
+
+impl Endpoint {
+    fn build(cluster: &Cluster, addr: SocketAddr, tls: Option<&ClientTls>) -> Self {
+        let sni = |tls: &ClientTls| {
+            tls.sni
+                .clone()
+                .unwrap_or_else(|| ServerName::IpAddress(addr.ip().into()))
+        };
+        let connector = |config: Option<&Arc<ClientConfig>>| Connector {
+            addr,
+            timeout: cluster.connect_timeout,
+            tls: config.zip(tls).map(|(c, t)| (c.clone(), sni(t))),
+        };
+        let h1 = client(cluster, connector(tls.map(|t| &t.h1)), false);
+        let h2 = match (cluster.protocol, tls) {
+            (UpstreamProtocol::Http1, _) => None,
+            (UpstreamProtocol::Http2, t) => Some(client(cluster, connector(t.map(|t| &t.h2)), true)),
+            (UpstreamProtocol::Auto, None) => Some(client(cluster, connector(None), true)),
+            (UpstreamProtocol::Auto, Some(t)) => Some(client(cluster, connector(Some(&t.auto)), false)),
+        };
+        Endpoint { addr, h1, h2 }
+    }
+}
+
+fn client(cluster: &Cluster, connector: Connector, http2_only: bool) -> HttpClient {
+    let mut builder = Client::builder(TokioExecutor::new());
+    builder
+        .pool_timer(TokioTimer::new())
+        .timer(TokioTimer::new())
+        .pool_idle_timeout(cluster.idle_timeout)
+        // Host/:authority come from the URI we build, which already holds the right value.
+        .set_host(false)
+        .http2_only(http2_only);
+    builder.build(connector)
+}
