@@ -15,9 +15,7 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     let mut total = Duration::ZERO;
     let mut rest = s;
     while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
         if digits == 0 {
             return Err(format!(
                 "{text:?} is not a duration (expected e.g. \"250ms\", \"15s\")"
@@ -27,9 +25,7 @@ pub fn parse(text: &str) -> Result<Duration, String> {
             .parse()
             .map_err(|_| format!("{text:?} is too large a duration"))?;
         rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
         let part = match unit {
@@ -72,15 +68,10 @@ impl fmt::Display for Display {
         if d.is_zero() {
             return f.write_str("0s");
         }
-        if d.subsec_nanos() != 0 && d.as_secs() == 0 {
-            return if d.subsec_nanos() % 1_000_000 == 0 {
-                write!(f, "{}ms", d.subsec_millis())
-            } else {
-                write!(f, "{}ns", d.subsec_nanos())
-            };
-        }
         let secs = d.as_secs();
         let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
+        let nanos = d.subsec_nanos();
+        let (ms, rest) = (nanos / 1_000_000, nanos % 1_000_000);
         if h > 0 {
             write!(f, "{h}h")?;
         }
@@ -90,9 +81,14 @@ impl fmt::Display for Display {
         if s > 0 {
             write!(f, "{s}s")?;
         }
-        let ms = d.subsec_millis();
         if ms > 0 {
             write!(f, "{ms}ms")?;
+        }
+        // Below a millisecond: exact, so `parse(format(d)) == d` for every duration.
+        match rest {
+            0 => {}
+            r if r % 1000 == 0 => write!(f, "{}us", r / 1000)?,
+            r => write!(f, "{r}ns")?,
         }
         Ok(())
     }
@@ -144,10 +140,32 @@ mod tests {
 
     #[test]
     fn display_round_trips() {
-        for text in ["0s", "250ms", "15s", "1m30s", "1h", "2h5m", "1s500ms"] {
+        for text in [
+            "0s", "250ms", "15s", "1m30s", "1h", "2h5m", "1s500ms", "1s1ns", "2ms500us", "1500ns",
+        ] {
             let d = parse(text).unwrap();
             assert_eq!(format(d), text);
             assert_eq!(parse(&format(d)), Ok(d));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn format_then_parse_is_the_identity(secs in proptest::num::u64::ANY, nanos in 0u32..1_000_000_000) {
+            let d = Duration::new(secs, nanos);
+            proptest::prop_assert_eq!(parse(&format(d)), Ok(d));
+        }
+
+        #[test]
+        fn parse_never_panics(text in "[0-9hmsunµ. -]{0,20}|\\PC{0,12}") {
+            let _ = parse(&text);
+        }
+
+        #[test]
+        fn parse_reads_any_sum_of_units(h in 0u64..1000, m in 0u64..1000, s in 0u64..1000, ms in 0u64..1000) {
+            let text = format!("{h}h{m}m{s}s{ms}ms");
+            let want = Duration::from_secs(h * 3600 + m * 60 + s) + Duration::from_millis(ms);
+            proptest::prop_assert_eq!(parse(&text), Ok(want));
         }
     }
 }

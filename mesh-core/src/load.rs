@@ -35,7 +35,12 @@ pub fn parse_yaml(text: &str) -> Result<config::Bootstrap, ConfigError> {
     }
     serde_saphyr::from_str(text).map_err(|e| ConfigError {
         path: String::new(),
-        message: e.to_string(),
+        // One line ("unknown field `adress`, expected one of address, ... at line 3,
+        // column 20"): the default rendering adds a multi-line snippet headed by a
+        // made-up `<input>` file name, which reads badly under `InvalidConfig`'s list.
+        message: e.render_with_options(serde_saphyr::render_options! {
+            snippets: serde_saphyr::SnippetMode::Off,
+        }),
     })
 }
 

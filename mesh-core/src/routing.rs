@@ -31,16 +31,13 @@ impl VirtualHosts {
         } else {
             Cow::Borrowed(host)
         };
-        let index = self
-            .find(&host)
-            .or_else(|| strip_port(&host).and_then(|h| self.find(h)));
-        index.or(self.any).map(|i| &self.hosts[i])
+        // Exact names may carry a port (`api.local:8080`); wildcards match the host part.
+        let bare = strip_port(&host).unwrap_or(&host);
+        let exact = || self.exact.get(host.as_ref()).or_else(|| self.exact.get(bare)).copied();
+        exact().or_else(|| self.wildcard(bare)).or(self.any).map(|i| &self.hosts[i])
     }
 
-    fn find(&self, host: &str) -> Option<usize> {
-        if let Some(&i) = self.exact.get(host) {
-            return Some(i);
-        }
+    fn wildcard(&self, host: &str) -> Option<usize> {
         // Envoy: a wildcard must match at least one character (`*.a.com` ≠ `.a.com`).
         let suffix = self
             .suffixes
@@ -59,6 +56,14 @@ fn strip_port(host: &str) -> Option<&str> {
     let colon = host.rfind(':')?;
     // An IPv6 literal without a port ends with ']'.
     (!host[colon..].contains(']')).then(|| &host[..colon])
+}
+
+/// `("a.com", Some("8080"))` for `a.com:8080`, `("a.com", None)` for `a.com`.
+fn split_port(authority: &str) -> (&str, Option<&str>) {
+    match strip_port(authority) {
+        Some(host) => (host, Some(&authority[host.len() + 1..])),
+        None => (authority, None),
+    }
 }
 
 impl VirtualHost {
@@ -91,8 +96,7 @@ fn starts_with(s: &str, prefix: &str, case_sensitive: bool) -> bool {
     if case_sensitive {
         s.starts_with(prefix)
     } else {
-        s.len() >= prefix.len()
-            && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+        s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
     }
 }
 
@@ -104,11 +108,7 @@ impl HeaderMatcher {
             HeaderSource::Authority => Some(Cow::Borrowed(req.authority)),
             HeaderSource::Scheme => Some(Cow::Borrowed(req.scheme)),
             HeaderSource::Header(name) => {
-                let mut all = req
-                    .headers
-                    .get_all(name)
-                    .iter()
-                    .filter_map(|v| v.to_str().ok());
+                let mut all = req.headers.get_all(name).iter().filter_map(|v| v.to_str().ok());
                 match (all.next(), all.next()) {
                     (None, _) => None,
                     (Some(one), None) => Some(Cow::Borrowed(one)),
@@ -126,7 +126,8 @@ impl HeaderMatcher {
         };
         let hit = match (&self.rule, value.as_deref()) {
             (ValueMatch::Present(want), v) => v.is_some() == *want,
-            (_, None) => false,
+            // Envoy: an absent header fails a value matcher even when inverted.
+            (_, None) => return false,
             (ValueMatch::Exact(e), Some(v)) => v == e,
             (ValueMatch::Prefix(p), Some(v)) => v.starts_with(p.as_str()),
             (ValueMatch::Suffix(s), Some(v)) => v.ends_with(s.as_str()),
@@ -140,12 +141,7 @@ impl HeaderMatcher {
 impl crate::policy::Forward {
     /// The path-and-query to send upstream after `prefix_rewrite`/`regex_rewrite`,
     /// or `None` when the route leaves the path alone.
-    pub fn rewrite_path(
-        &self,
-        matcher: &RouteMatch,
-        path: &str,
-        query: Option<&str>,
-    ) -> Option<String> {
+    pub fn rewrite_path(&self, matcher: &RouteMatch, path: &str, query: Option<&str>) -> Option<String> {
         let new_path = if let Some(replacement) = &self.prefix_rewrite {
             let matched_len = match &matcher.path {
                 PathMatch::Prefix(p) => p.len(),
@@ -174,22 +170,26 @@ fn with_query(mut path: String, query: Option<&str>) -> String {
 
 impl Redirect {
     /// The `Location` for a request to `scheme://authority{path}?{query}` matched by `matcher`.
-    pub fn location(
-        &self,
-        matcher: &RouteMatch,
-        req: &RequestHead<'_>,
-        query: Option<&str>,
-    ) -> String {
+    pub fn location(&self, matcher: &RouteMatch, req: &RequestHead<'_>, query: Option<&str>) -> String {
         let scheme = self.scheme_redirect.as_deref().unwrap_or(req.scheme);
-        let original_host = strip_port(req.authority).unwrap_or(req.authority);
-        let original_port = (original_host.len() < req.authority.len())
-            .then(|| &req.authority[original_host.len() + 1..]);
-        let host = self.host_redirect.as_deref().unwrap_or(original_host);
-        let port: Option<Cow<'_, str>> = match (self.port_redirect, original_port) {
-            (Some(p), _) => Some(Cow::Owned(p.to_string())),
-            // Envoy drops the original port when the scheme changes (http:80 → https:443).
-            (None, Some(p)) if self.scheme_redirect.is_none() => Some(Cow::Borrowed(p)),
-            _ => None,
+        let (req_host, req_port) = split_port(req.authority);
+        // Envoy: when the scheme changes, the old scheme's default port is dropped
+        // (http://a:80 → https://a); any other port is kept.
+        let default_port = match req.scheme {
+            "http" => "80",
+            "https" => "443",
+            _ => "",
+        };
+        let req_port = req_port.filter(|p| self.scheme_redirect.is_none() || *p != default_port);
+        let (host, port) = match self.host_redirect.as_deref().map(split_port) {
+            // A port written in host_redirect replaces the request's, never stacks on it.
+            Some((host, Some(port))) => (host, Some(port)),
+            Some((host, None)) => (host, req_port),
+            None => (req_host, req_port),
+        };
+        let port: Option<Cow<'_, str>> = match self.port_redirect {
+            Some(p) => Some(Cow::Owned(p.to_string())),
+            None => port.map(Cow::Borrowed),
         };
         let path = match &self.path {
             RedirectPath::Keep => req.path.to_owned(),

@@ -20,6 +20,7 @@
 mod admin;
 mod body;
 mod drain;
+mod framing;
 mod handler;
 mod idle;
 mod listener;
@@ -147,7 +148,7 @@ pub async fn start(config: Bootstrap) -> Result<Running, StartError> {
                     upstreams: upstreams.clone(),
                     cluster: t.cluster.index,
                     tls,
-                    idle_timeout: Some(mesh_core::policy::DEFAULT_IDLE_TIMEOUT),
+                    idle_timeout: t.idle_timeout,
                     connections: stats.plain(stats::names::TCP_UPSTREAM_CX, ("listener", &l.name)),
                 });
                 tokio::spawn(listener::accept_loop(tcp, watch.clone(), move |s, peer, w| {

@@ -7,6 +7,7 @@
 //! and finishes its open streams.
 
 use crate::drain;
+use crate::framing::{Framing, FramingIo};
 use crate::handler::{ConnInfo, Router};
 use crate::idle::{Activity, IdleIo, idle_or_forever};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -78,8 +79,9 @@ impl HttpServer {
         match &self.tls {
             None => {
                 let info = ConnInfo { peer, tls: false };
-                self.serve_conn(&self.auto, TokioIo::new(io), info, &activity, drain)
-                    .await;
+                let framing = Arc::new(Framing::default());
+                let io = TokioIo::new(FramingIo::new(io, framing.clone()));
+                self.serve_conn(&self.auto, io, info, Some(framing), &activity, drain).await;
             }
             Some(config) => {
                 let acceptor = TlsAcceptor::from(config.clone());
@@ -88,11 +90,15 @@ impl HttpServer {
                     Ok(Err(e)) => return tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                     Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
                 };
-                let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
-                let builder = if h2 { &self.h2_only } else { &self.h1_only };
                 let info = ConnInfo { peer, tls: true };
-                self.serve_conn(builder, TokioIo::new(stream), info, &activity, drain)
-                    .await;
+                if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
+                    let io = TokioIo::new(stream);
+                    self.serve_conn(&self.h2_only, io, info, None, &activity, drain).await;
+                } else {
+                    let framing = Arc::new(Framing::default());
+                    let io = TokioIo::new(FramingIo::new(stream, framing.clone()));
+                    self.serve_conn(&self.h1_only, io, info, Some(framing), &activity, drain).await;
+                }
             }
         }
     }
@@ -102,13 +108,17 @@ impl HttpServer {
         builder: &auto::Builder<TokioExecutor>,
         io: I,
         info: ConnInfo,
+        framing: Option<Arc<Framing>>,
         activity: &Activity,
         mut drain: drain::Watch,
     ) where
         I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     {
         let router = self.router.clone();
-        let service = hyper::service::service_fn(move |req| {
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            if req.version() <= hyper::Version::HTTP_11 && framing.as_ref().is_some_and(|f| f.conflicts()) {
+                req.extensions_mut().insert(ConflictingFraming);
+            }
             let router = router.clone();
             async move { Ok::<_, Infallible>(router.handle(req, info).await) }
         });
@@ -137,6 +147,10 @@ impl HttpServer {
         }
     }
 }
+
+/// Marks a request whose head had both `Content-Length` and `Transfer-Encoding`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConflictingFraming;
 
 fn builder(options: &HttpOptions) -> auto::Builder<TokioExecutor> {
     let mut b = auto::Builder::new(TokioExecutor::new());

@@ -101,18 +101,14 @@ pub(crate) fn build(raw: &config::Cluster, path: &Path, issues: &mut Issues) -> 
         config::UpstreamProtocol::Http2 => UpstreamProtocol::Http2,
         config::UpstreamProtocol::Auto => UpstreamProtocol::Auto,
     };
-    let tls = raw
-        .tls
-        .as_ref()
-        .and_then(|t| tls(t, &path.key("tls"), issues));
+    let tls = raw.tls.as_ref().and_then(|t| tls(t, &path.key("tls"), issues));
     let endpoints: Vec<_> = raw
         .endpoints
         .iter()
         .enumerate()
         .filter_map(|(i, e)| endpoint(e, &path.key("endpoints").idx(i), issues))
         .collect();
-    (endpoints.len() == raw.endpoints.len() && (raw.tls.is_none() || tls.is_some()))
-        .then_some(())?;
+    (endpoints.len() == raw.endpoints.len() && (raw.tls.is_none() || tls.is_some())).then_some(())?;
     Some(Cluster {
         name: name?,
         connect_timeout,
@@ -145,10 +141,10 @@ fn tls(raw: &config::UpstreamTls, path: &Path, issues: &mut Issues) -> Option<Up
             None
         }
     };
-    if let Some(sni) = &raw.sni {
-        if sni.is_empty() || sni.contains(|c: char| c.is_whitespace() || c == '/') {
-            issues.push(&path.key("sni"), format!("{sni:?} is not a server name"));
-        }
+    if let Some(sni) = &raw.sni
+        && (sni.is_empty() || sni.contains(|c: char| c.is_whitespace() || c == '/'))
+    {
+        issues.push(&path.key("sni"), format!("{sni:?} is not a server name"));
     }
     (issues.0.len() == before).then(|| UpstreamTls {
         sni: raw.sni.clone(),

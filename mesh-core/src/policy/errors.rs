@@ -102,9 +102,7 @@ impl Issues {
     ) -> std::time::Duration {
         match v {
             None => default,
-            Some(s) => self
-                .check(path, crate::duration::parse(s))
-                .unwrap_or(default),
+            Some(s) => self.check(path, crate::duration::parse(s)).unwrap_or(default),
         }
     }
 

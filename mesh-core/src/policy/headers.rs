@@ -63,8 +63,7 @@ fn mutable_name(raw: &str) -> Result<HeaderName, String> {
     if raw.starts_with(':') || raw.eq_ignore_ascii_case("host") {
         return Err(format!("{raw:?} cannot be modified by header rules"));
     }
-    HeaderName::from_bytes(raw.as_bytes())
-        .map_err(|_| format!("{raw:?} is not a valid header name"))
+    HeaderName::from_bytes(raw.as_bytes()).map_err(|_| format!("{raw:?} is not a valid header name"))
 }
 
 pub(crate) fn build(
@@ -111,11 +110,7 @@ mod tests {
     use super::*;
     use config::AppendAction::*;
 
-    fn add(
-        name: &'static str,
-        value: &'static str,
-        append_action: config::AppendAction,
-    ) -> HeaderAdd {
+    fn add(name: &'static str, value: &'static str, append_action: config::AppendAction) -> HeaderAdd {
         HeaderAdd {
             name: HeaderName::from_static(name),
             value: HeaderValue::from_static(value),

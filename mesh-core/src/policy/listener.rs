@@ -36,6 +36,9 @@ pub struct HttpListener {
 #[derive(Debug, Clone, Serialize)]
 pub struct TcpProxy {
     pub cluster: ClusterRef,
+    /// Close both sides when no bytes moved either way for this long. `None` disables.
+    #[serde(serialize_with = "serde_str::option::serialize")]
+    pub idle_timeout: Option<Duration>,
 }
 
 /// Downstream protocol limits: Envoy's defaults, tightened where Envoy leaves them open.
@@ -98,12 +101,8 @@ pub(crate) fn build(
                     "applies to tcp listeners; http listeners route with virtual_hosts",
                 );
             }
-            let virtual_hosts = super::build_virtual_hosts(
-                &raw.virtual_hosts,
-                &path.key("virtual_hosts"),
-                clusters,
-                issues,
-            );
+            let virtual_hosts =
+                super::build_virtual_hosts(&raw.virtual_hosts, &path.key("virtual_hosts"), clusters, issues);
             let options = options(raw, path, issues);
             ListenerKind::Http(HttpListener {
                 virtual_hosts,
@@ -117,11 +116,28 @@ pub(crate) fn build(
                     "applies to http listeners; tcp listeners take a cluster",
                 );
             }
+            // HTTP limits would be silently ignored on a byte stream: say so instead.
+            let http_only = [
+                ("max_request_headers_kb", raw.max_request_headers_kb.is_some()),
+                ("max_headers_count", raw.max_headers_count.is_some()),
+                ("request_headers_timeout", raw.request_headers_timeout.is_some()),
+                ("http2_protocol_options", raw.http2_protocol_options.is_some()),
+            ];
+            for (key, set) in http_only {
+                if set {
+                    issues.push(&path.key(key), "applies to http listeners only");
+                }
+            }
             let cluster_path = path.key("cluster");
             let cluster = issues
                 .required(&raw.cluster, &cluster_path)
                 .and_then(|c| clusters.resolve(c, &cluster_path, issues));
-            ListenerKind::Tcp(TcpProxy { cluster: cluster? })
+            let idle_timeout =
+                issues.timeout(&raw.idle_timeout, &path.key("idle_timeout"), DEFAULT_IDLE_TIMEOUT);
+            ListenerKind::Tcp(TcpProxy {
+                cluster: cluster?,
+                idle_timeout,
+            })
         }
     };
     (issues.0.len() == before).then_some(())?;
@@ -159,10 +175,7 @@ fn options(raw: &config::Listener, path: &Path, issues: &mut Issues) -> HttpOpti
     let mut window = |v: Option<u32>, key: &str, default: u32| {
         let w = v.unwrap_or(default);
         if !(65_535..=MAX_WINDOW).contains(&w) {
-            issues.push(
-                &h2_path.key(key),
-                format!("{w} is outside 65535..={MAX_WINDOW}"),
-            );
+            issues.push(&h2_path.key(key), format!("{w} is outside 65535..={MAX_WINDOW}"));
         }
         w
     };
@@ -184,11 +197,7 @@ fn options(raw: &config::Listener, path: &Path, issues: &mut Issues) -> HttpOpti
             &path.key("request_headers_timeout"),
             DEFAULT_REQUEST_HEADERS_TIMEOUT,
         ),
-        idle_timeout: issues.timeout(
-            &raw.idle_timeout,
-            &path.key("idle_timeout"),
-            DEFAULT_IDLE_TIMEOUT,
-        ),
+        idle_timeout: issues.timeout(&raw.idle_timeout, &path.key("idle_timeout"), DEFAULT_IDLE_TIMEOUT),
         max_concurrent_streams: streams,
         initial_stream_window_size: stream_window,
         initial_connection_window_size: conn_window,

@@ -83,13 +83,10 @@ impl TryFrom<&config::Bootstrap> for Bootstrap {
         let mut index = ClusterIndex::default();
         for (i, c) in raw.clusters.iter().enumerate() {
             let p = clusters_path.idx(i);
-            if let Some(name) = &c.name {
-                if index.names.insert(name.as_str(), i).is_some() {
-                    issues.push(
-                        &p.key("name"),
-                        format!("{name:?} names another cluster too"),
-                    );
-                }
+            if let Some(name) = &c.name
+                && index.names.insert(name.as_str(), i).is_some()
+            {
+                issues.push(&p.key("name"), format!("{name:?} names another cluster too"));
             }
             if let Some(built) = cluster::build(c, &p, &mut issues) {
                 clusters.push(built);
@@ -110,13 +107,13 @@ impl TryFrom<&config::Bootstrap> for Bootstrap {
                     );
                 }
                 // Port 0 asks the OS for a fresh port, so it never collides.
-                if built.address.port() != 0 {
-                    if let Some(other) = addresses.insert(built.address, i) {
-                        issues.push(
-                            &p.key("address"),
-                            format!("{} is also listeners[{other}]'s address", built.address),
-                        );
-                    }
+                if built.address.port() != 0
+                    && let Some(other) = addresses.insert(built.address, i)
+                {
+                    issues.push(
+                        &p.key("address"),
+                        format!("{} is also listeners[{other}]'s address", built.address),
+                    );
                 }
                 listeners.push(built);
             }
@@ -140,22 +137,14 @@ pub(crate) struct ClusterIndex<'a> {
 }
 
 impl ClusterIndex<'_> {
-    pub(crate) fn resolve(
-        &self,
-        name: &str,
-        path: &Path,
-        issues: &mut Issues,
-    ) -> Option<ClusterRef> {
+    pub(crate) fn resolve(&self, name: &str, path: &Path, issues: &mut Issues) -> Option<ClusterRef> {
         match self.names.get(name) {
             Some(&index) => Some(ClusterRef {
                 name: name.to_owned(),
                 index,
             }),
             None => {
-                issues.push(
-                    path,
-                    format!("{name:?} is not a cluster defined under clusters"),
-                );
+                issues.push(path, format!("{name:?} is not a cluster defined under clusters"));
                 None
             }
         }
@@ -163,15 +152,19 @@ impl ClusterIndex<'_> {
 }
 
 pub(crate) fn socket_addr(s: &str) -> Result<SocketAddr, String> {
-    s.parse().map_err(|_| {
-        format!("{s:?} is not a socket address (expected ip:port, e.g. \"127.0.0.1:8080\")")
-    })
+    s.parse()
+        .map_err(|_| format!("{s:?} is not a socket address (expected ip:port, e.g. \"127.0.0.1:8080\")"))
 }
 
 /// Checks a file named in config can be opened now, so a typo is a config error
 /// with its key path rather than a start-up failure later.
 pub(crate) fn readable_file(f: &str, path: &Path, issues: &mut Issues) -> Option<PathBuf> {
-    match std::fs::File::open(f) {
+    // Opening a directory succeeds on Unix, so ask what was opened.
+    match std::fs::File::open(f).and_then(|file| file.metadata()) {
+        Ok(meta) if meta.is_dir() => {
+            issues.push(path, format!("{f:?} is a directory, not a file"));
+            None
+        }
         Ok(_) => Some(PathBuf::from(f)),
         Err(e) => {
             issues.push(path, format!("cannot read {f:?}: {e}"));

@@ -158,8 +158,12 @@ impl WeightedClusters {
         self.total
     }
 
-    /// The cluster owning slot `r` of `0..total()` (`r` past the end picks the last).
+    /// The cluster owning slot `r` of `0..total()` (`r` past the end picks the last
+    /// cluster with a positive weight). Zero-weight entries own no slot.
     pub fn pick(&self, r: u64) -> &ClusterRef {
+        // Clamp first so "past the end" lands on the last *positive* weight, never on a
+        // trailing zero-weight entry.
+        let r = r.min(self.total.saturating_sub(1));
         let i = self.cumulative.partition_point(|&upper| upper <= r);
         let i = i.min(self.entries.len() - 1);
         &self.entries[i].0

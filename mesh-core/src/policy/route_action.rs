@@ -47,13 +47,10 @@ pub(crate) fn forward(
     let regex_rewrite = raw.regex_rewrite.as_ref().and_then(|r| {
         let p = path.key("regex_rewrite");
         let pattern = issues.required(&r.pattern, &p.key("pattern"))?;
-        let substitution = issues
-            .required(&r.substitution, &p.key("substitution"))?
-            .clone();
+        let substitution = envoy_substitution(issues.required(&r.substitution, &p.key("substitution"))?);
         let re = issues.check(
             &p.key("pattern"),
-            regex::Regex::new(pattern)
-                .map_err(|e| format!("{pattern:?} is not a valid regex: {e}")),
+            regex::Regex::new(pattern).map_err(|e| format!("{pattern:?} is not a valid regex: {e}")),
         )?;
         Some((re, substitution))
     });
@@ -104,13 +101,11 @@ fn weighted(
         issues.push(path, "weights add up to 0; at least one must be positive");
         return None;
     }
-    ok.then(|| {
-        ClusterSpecifier::WeightedClusters(WeightedClusters {
-            entries,
-            cumulative,
-            total,
-        })
-    })
+    ok.then_some(ClusterSpecifier::WeightedClusters(WeightedClusters {
+        entries,
+        cumulative,
+        total,
+    }))
 }
 
 pub(crate) fn redirect(raw: &config::Redirect, path: &Path, issues: &mut Issues) -> Option<Action> {
@@ -125,19 +120,15 @@ pub(crate) fn redirect(raw: &config::Redirect, path: &Path, issues: &mut Issues)
     };
     if let Some(s) = &scheme_redirect {
         let valid = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
         if !valid {
-            issues.push(
-                &path.key("scheme_redirect"),
-                format!("{s:?} is not a URI scheme"),
-            );
+            issues.push(&path.key("scheme_redirect"), format!("{s:?} is not a URI scheme"));
         }
     }
-    if let Some(h) = &raw.host_redirect {
-        if h.is_empty() || h.contains(['/', ' ', '?', '#']) {
-            issues.push(&path.key("host_redirect"), format!("{h:?} is not a host"));
-        }
+    if let Some(h) = &raw.host_redirect
+        && (h.is_empty() || h.contains(['/', ' ', '?', '#']))
+    {
+        issues.push(&path.key("host_redirect"), format!("{h:?} is not a host"));
     }
     let redirect_path = match (&raw.path_redirect, &raw.prefix_rewrite) {
         (None, None) => RedirectPath::Keep,
@@ -148,13 +139,10 @@ pub(crate) fn redirect(raw: &config::Redirect, path: &Path, issues: &mut Issues)
             RedirectPath::Keep
         }
     };
-    if let RedirectPath::PathRedirect(p) = &redirect_path {
-        if !p.starts_with('/') {
-            issues.push(
-                &path.key("path_redirect"),
-                format!("{p:?} must start with '/'"),
-            );
-        }
+    if let RedirectPath::PathRedirect(p) = &redirect_path
+        && !p.starts_with('/')
+    {
+        issues.push(&path.key("path_redirect"), format!("{p:?} must start with '/'"));
     }
     let code = raw.response_code.unwrap_or(301);
     let response_code = status(
@@ -183,4 +171,37 @@ pub(crate) fn direct_response(
     let status: StatusCode = status(*code, &[], &path.key("status"), issues)?;
     let body = raw.body.clone().map(Bytes::from).unwrap_or_default();
     Some(Action::DirectResponse(DirectResponse { status, body }))
+}
+
+/// Envoy's (RE2's) substitutions write groups as `\\1`; the regex crate as `${1}`.
+/// `$` is literal in Envoy, so it is escaped as `$$`.
+fn envoy_substitution(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('\\', Some(d)) if d.is_ascii_digit() => {
+                out.push_str("${");
+                out.push(*d);
+                out.push('}');
+                chars.next();
+            }
+            ('\\', Some('\\')) => {
+                out.push('\\');
+                chars.next();
+            }
+            ('$', _) => out.push_str("$$"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn envoy_substitutions_become_regex_crate_ones() {
+        assert_eq!(super::envoy_substitution(r"/v2/\1/x\\y"), r"/v2/${1}/x\y");
+        assert_eq!(super::envoy_substitution("/cost$5"), "/cost$$5");
+    }
 }

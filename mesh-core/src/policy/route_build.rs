@@ -49,10 +49,8 @@ pub(crate) fn build_virtual_hosts(
         out.hosts.push(host);
     }
     // Longest wildcard wins, so search longest first.
-    out.suffixes
-        .sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
-    out.prefixes
-        .sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
+    out.suffixes.sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
+    out.prefixes.sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
     out
 }
 
@@ -67,8 +65,7 @@ fn push_unique(list: &mut Vec<(String, usize)>, key: &str, index: usize) -> bool
 fn domain(d: &str) -> Result<String, String> {
     let lower = d.to_ascii_lowercase();
     let body = lower.trim_start_matches('*').trim_end_matches('*');
-    let valid =
-        |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':' | '[' | ']' | '_');
+    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':' | '[' | ']' | '_');
     if d.is_empty() || (lower != "*" && (body.is_empty() || !body.chars().all(valid))) {
         return Err(format!(
             "{d:?} is not a domain (use \"example.com\", \"*.example.com\", \"api.*\" or \"*\")"
@@ -108,10 +105,7 @@ fn virtual_host(
         .collect();
     let (request_headers, response_headers) = header_rules(
         (&raw.request_headers_to_add, &raw.request_headers_to_remove),
-        (
-            &raw.response_headers_to_add,
-            &raw.response_headers_to_remove,
-        ),
+        (&raw.response_headers_to_add, &raw.response_headers_to_remove),
         path,
         issues,
     );
@@ -172,19 +166,13 @@ fn route(
             super::route_action::direct_response(d, &path.key("direct_response"), issues)
         }
         _ => {
-            issues.push(
-                path,
-                "needs exactly one of route, redirect, direct_response",
-            );
+            issues.push(path, "needs exactly one of route, redirect, direct_response");
             None
         }
     };
     let (request_headers, response_headers) = header_rules(
         (&raw.request_headers_to_add, &raw.request_headers_to_remove),
-        (
-            &raw.response_headers_to_add,
-            &raw.response_headers_to_remove,
-        ),
+        (&raw.response_headers_to_add, &raw.response_headers_to_remove),
         path,
         issues,
     );
@@ -217,15 +205,11 @@ fn route_match(raw: &config::RouteMatch, path: &Path, issues: &mut Issues) -> Op
             None
         }
     };
-    if let Some(PathMatch::Prefix(p) | PathMatch::Exact(p)) = &path_match {
-        if !p.starts_with('/') {
-            let key = if raw.prefix.is_some() {
-                "prefix"
-            } else {
-                "path"
-            };
-            issues.push(&path.key(key), format!("{p:?} must start with '/'"));
-        }
+    if let Some(PathMatch::Prefix(p) | PathMatch::Exact(p)) = &path_match
+        && !p.starts_with('/')
+    {
+        let key = if raw.prefix.is_some() { "prefix" } else { "path" };
+        issues.push(&path.key(key), format!("{p:?} must start with '/'"));
     }
     let headers = raw
         .headers
@@ -252,11 +236,7 @@ fn route_match(raw: &config::RouteMatch, path: &Path, issues: &mut Issues) -> Op
     })
 }
 
-fn header_matcher(
-    raw: &config::HeaderMatcher,
-    path: &Path,
-    issues: &mut Issues,
-) -> Option<HeaderMatcher> {
+fn header_matcher(raw: &config::HeaderMatcher, path: &Path, issues: &mut Issues) -> Option<HeaderMatcher> {
     let name = issues.required(&raw.name, &path.key("name")).and_then(|n| {
         let source = match n.to_ascii_lowercase().as_str() {
             ":method" => Ok(HeaderSource::Method),
@@ -317,12 +297,7 @@ pub(crate) fn header_value(v: &str, path: &Path, issues: &mut Issues) -> Option<
     )
 }
 
-pub(crate) fn status(
-    code: u16,
-    allowed: &[u16],
-    path: &Path,
-    issues: &mut Issues,
-) -> Option<StatusCode> {
+pub(crate) fn status(code: u16, allowed: &[u16], path: &Path, issues: &mut Issues) -> Option<StatusCode> {
     if !allowed.is_empty() && !allowed.contains(&code) {
         let list: Vec<String> = allowed.iter().map(u16::to_string).collect();
         issues.push(path, format!("{code} is not one of {}", list.join(", ")));

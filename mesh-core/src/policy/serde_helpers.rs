@@ -14,14 +14,9 @@ pub(crate) fn regex<S: Serializer>(r: &Regex, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(inner)
 }
 
-pub(crate) fn regex_rewrite<S: Serializer>(
-    r: &Option<(Regex, String)>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
+pub(crate) fn regex_rewrite<S: Serializer>(r: &Option<(Regex, String)>, s: S) -> Result<S::Ok, S::Error> {
     match r {
-        Some((re, sub)) => {
-            s.collect_map([("pattern", re.as_str()), ("substitution", sub.as_str())])
-        }
+        Some((re, sub)) => s.collect_map([("pattern", re.as_str()), ("substitution", sub.as_str())]),
         None => s.serialize_none(),
     }
 }
@@ -38,10 +33,7 @@ pub(crate) fn header_value<S: Serializer>(v: &HeaderValue, s: S) -> Result<S::Ok
     s.serialize_str(&String::from_utf8_lossy(v.as_bytes()))
 }
 
-pub(crate) fn header_value_opt<S: Serializer>(
-    v: &Option<HeaderValue>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
+pub(crate) fn header_value_opt<S: Serializer>(v: &Option<HeaderValue>, s: S) -> Result<S::Ok, S::Error> {
     match v {
         Some(v) => header_value(v, s),
         None => s.serialize_none(),

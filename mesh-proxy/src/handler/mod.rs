@@ -125,16 +125,15 @@ impl Router {
 }
 
 /// Request smuggling defence: a message with both framings is refused outright
-/// (RFC 9112 §6.1 allows it; Envoy and HAProxy refuse it by default).
+/// (RFC 9112 §6.3 lets a server pick chunked; Envoy and HAProxy refuse it by default).
 fn check_framing<B>(req: &Request<B>) -> Result<(), ProxyError> {
     let h = req.headers();
-    if req.version() <= Version::HTTP_11
-        && h.contains_key(TRANSFER_ENCODING)
-        && h.contains_key(CONTENT_LENGTH)
-    {
-        return Err(ProxyError::BadRequest(
-            "both Content-Length and Transfer-Encoding",
-        ));
+    let both = h.contains_key(TRANSFER_ENCODING) && h.contains_key(CONTENT_LENGTH);
+    // hyper drops Content-Length when both arrive, so the connection's framing
+    // tracker is what usually tells (see `framing`); the header check covers the rest.
+    let flagged = req.extensions().get::<crate::listener::ConflictingFraming>().is_some();
+    if req.version() <= Version::HTTP_11 && (both || flagged) {
+        return Err(ProxyError::BadRequest("both Content-Length and Transfer-Encoding"));
     }
     Ok(())
 }
