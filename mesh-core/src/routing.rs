@@ -33,8 +33,16 @@ impl VirtualHosts {
         };
         // Exact names may carry a port (`api.local:8080`); wildcards match the host part.
         let bare = strip_port(&host).unwrap_or(&host);
-        let exact = || self.exact.get(host.as_ref()).or_else(|| self.exact.get(bare)).copied();
-        exact().or_else(|| self.wildcard(bare)).or(self.any).map(|i| &self.hosts[i])
+        let exact = || {
+            self.exact
+                .get(host.as_ref())
+                .or_else(|| self.exact.get(bare))
+                .copied()
+        };
+        exact()
+            .or_else(|| self.wildcard(bare))
+            .or(self.any)
+            .map(|i| &self.hosts[i])
     }
 
     fn wildcard(&self, host: &str) -> Option<usize> {

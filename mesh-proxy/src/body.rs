@@ -69,10 +69,10 @@ impl<B: Body> Body for NotifyEnd<B> {
     ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
         let this = self.project();
         let frame = ready!(this.inner.poll_frame(cx));
-        if matches!(frame, None | Some(Err(_))) {
-            if let Some(tx) = this.done.take() {
-                let _ = tx.send(());
-            }
+        if matches!(frame, None | Some(Err(_)))
+            && let Some(tx) = this.done.take()
+        {
+            let _ = tx.send(());
         }
         Poll::Ready(frame)
     }

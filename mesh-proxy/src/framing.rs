@@ -49,7 +49,13 @@ impl Framing {
 enum State {
     /// Before a request line (leading blank lines are allowed).
     Start,
-    Head { line: Vec<u8>, first: bool, cl: Option<Option<u64>>, te: Option<bool>, upgrade: bool },
+    Head {
+        line: Vec<u8>,
+        first: bool,
+        cl: Option<Option<u64>>,
+        te: Option<bool>,
+        upgrade: bool,
+    },
     Fixed(u64),
     ChunkSize(Vec<u8>),
     ChunkData(u64),
@@ -67,7 +73,10 @@ pub(crate) struct Tracker {
 
 impl Tracker {
     pub(crate) fn new(shared: Arc<Framing>) -> Self {
-        Tracker { state: State::Start, shared }
+        Tracker {
+            state: State::Start,
+            shared,
+        }
     }
 
     pub(crate) fn feed(&mut self, mut bytes: &[u8]) {
@@ -84,16 +93,14 @@ impl Tracker {
     fn step(&mut self, bytes: &[u8]) -> (usize, Option<State>) {
         match &mut self.state {
             State::Off => (bytes.len(), None),
-            State::Start => {
-                match bytes[0] {
-                    b'\r' | b'\n' => (1, None),
-                    _ => (0, Some(head())),
-                }
-            }
+            State::Start => match bytes[0] {
+                b'\r' | b'\n' => (1, None),
+                _ => (0, Some(head())),
+            },
             State::Fixed(left) => {
                 let n = (*left).min(bytes.len() as u64);
                 *left -= n;
-                (n as usize, (*left == 0).then(|| State::Start))
+                (n as usize, (*left == 0).then_some(State::Start))
             }
             State::ChunkData(left) => {
                 let n = (*left).min(bytes.len() as u64);
@@ -126,7 +133,13 @@ impl Tracker {
     /// A complete line sits in the state's buffer; act on it.
     fn end_of_line(&mut self) -> Option<State> {
         match &mut self.state {
-            State::Head { line, first, cl, te, upgrade } => {
+            State::Head {
+                line,
+                first,
+                cl,
+                te,
+                upgrade,
+            } => {
                 if *first {
                     if line.starts_with(b"PRI * HTTP/2.0") {
                         return Some(State::Off); // h2c prior knowledge: not ours to track
@@ -153,7 +166,9 @@ impl Tracker {
             }
             State::ChunkSize(line) => {
                 let size = line.split(|&b| b == b';').next().map(trim).unwrap_or_default();
-                let parsed = std::str::from_utf8(size).ok().and_then(|s| u64::from_str_radix(s, 16).ok());
+                let parsed = std::str::from_utf8(size)
+                    .ok()
+                    .and_then(|s| u64::from_str_radix(s, 16).ok());
                 Some(match parsed {
                     Some(0) => State::Trailers(Vec::new()),
                     Some(n) => State::ChunkData(n),
@@ -170,10 +185,22 @@ impl Tracker {
     }
 
     fn end_of_head(&mut self) -> State {
-        let State::Head { cl, te, upgrade, line, .. } = &mut self.state else { return State::Off };
+        let State::Head {
+            cl,
+            te,
+            upgrade,
+            line,
+            ..
+        } = &mut self.state
+        else {
+            return State::Off;
+        };
         let seq = self.shared.heads.fetch_add(1, Ordering::Relaxed) + 1;
         if cl.is_some() && te.is_some() {
-            let _ = self.shared.first_conflict.compare_exchange(0, seq, Ordering::AcqRel, Ordering::Relaxed);
+            let _ = self
+                .shared
+                .first_conflict
+                .compare_exchange(0, seq, Ordering::AcqRel, Ordering::Relaxed);
         }
         if *upgrade {
             // Whatever follows may be another protocol; stop here.
@@ -194,12 +221,21 @@ impl Tracker {
 }
 
 fn head() -> State {
-    State::Head { line: Vec::new(), first: true, cl: None, te: None, upgrade: false }
+    State::Head {
+        line: Vec::new(),
+        first: true,
+        cl: None,
+        te: None,
+        upgrade: false,
+    }
 }
 
 fn trim(b: &[u8]) -> &[u8] {
     let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     &b[start..end.max(start)]
 }
 
@@ -215,7 +251,10 @@ pin_project! {
 
 impl<T> FramingIo<T> {
     pub(crate) fn new(inner: T, shared: Arc<Framing>) -> Self {
-        FramingIo { inner, tracker: Tracker::new(shared) }
+        FramingIo {
+            inner,
+            tracker: Tracker::new(shared),
+        }
     }
 }
 

@@ -81,7 +81,8 @@ impl HttpServer {
                 let info = ConnInfo { peer, tls: false };
                 let framing = Arc::new(Framing::default());
                 let io = TokioIo::new(FramingIo::new(io, framing.clone()));
-                self.serve_conn(&self.auto, io, info, Some(framing), &activity, drain).await;
+                self.serve_conn(&self.auto, io, info, Some(framing), &activity, drain)
+                    .await;
             }
             Some(config) => {
                 let acceptor = TlsAcceptor::from(config.clone());
@@ -93,11 +94,13 @@ impl HttpServer {
                 let info = ConnInfo { peer, tls: true };
                 if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
                     let io = TokioIo::new(stream);
-                    self.serve_conn(&self.h2_only, io, info, None, &activity, drain).await;
+                    self.serve_conn(&self.h2_only, io, info, None, &activity, drain)
+                        .await;
                 } else {
                     let framing = Arc::new(Framing::default());
                     let io = TokioIo::new(FramingIo::new(stream, framing.clone()));
-                    self.serve_conn(&self.h1_only, io, info, Some(framing), &activity, drain).await;
+                    self.serve_conn(&self.h1_only, io, info, Some(framing), &activity, drain)
+                        .await;
                 }
             }
         }

@@ -66,10 +66,13 @@ fn main() -> ExitCode {
     if let Some(n) = cli.concurrency {
         runtime.worker_threads(n.max(1));
     }
-    let runtime = runtime
-        .enable_all()
-        .build()
-        .expect("cannot start the tokio runtime");
+    let runtime = match runtime.enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mesh-proxy: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     runtime.block_on(async {
         let proxy = match mesh_proxy::start(config).await {
             Ok(p) => p,

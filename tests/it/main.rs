@@ -1,1 +1,6 @@
-fn main() {}
+//! The integration suite: real servers, real clients and real proxies, all on `127.0.0.1:0`.
+//!
+//! One test binary (`cargo test -p mesh-tests --test integration`), one module per area.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod harness;

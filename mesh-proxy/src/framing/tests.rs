@@ -39,7 +39,11 @@ fn follows_fixed_and_chunked_bodies_to_the_next_head() {
     let (bytewise, _) = track(&split);
     for shared in [whole, bytewise] {
         assert_eq!(shared.heads.load(Ordering::Relaxed), 3);
-        assert_eq!(verdicts(&shared, 3), [false, false, true], "bodies that look like headers are bodies");
+        assert_eq!(
+            verdicts(&shared, 3),
+            [false, false, true],
+            "bodies that look like headers are bodies"
+        );
     }
 }
 
@@ -52,17 +56,22 @@ fn a_plain_keep_alive_stream_is_never_flagged() {
 
 #[test]
 fn stops_tracking_h2c_and_upgrades() {
-    let (shared, t) = track(&[b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", b"Content-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"]);
+    let (shared, t) = track(&[
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+        b"Content-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ]);
     assert!(matches!(t.state, State::Off));
     assert_eq!(verdicts(&shared, 1), [false]);
 
-    let (_, t) = track(&[b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n"]);
+    let (_, t) =
+        track(&[b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n"]);
     assert!(matches!(t.state, State::Off));
 }
 
 #[test]
 fn only_the_first_conflict_counts() {
-    let bad = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+    let bad =
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
     let (shared, _) = track(&[b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", bad, bad]);
     assert_eq!(verdicts(&shared, 3), [false, true, false]);
 }

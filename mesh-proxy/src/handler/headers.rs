@@ -38,10 +38,10 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
         headers.remove(&UPGRADE);
     }
     // `te: trailers` is the one TE value HTTP/2 allows, and gRPC relies on it.
-    if let Some(te) = headers.get(&TE) {
-        if !te.as_bytes().eq_ignore_ascii_case(b"trailers") {
-            headers.remove(&TE);
-        }
+    if let Some(te) = headers.get(&TE)
+        && !te.as_bytes().eq_ignore_ascii_case(b"trailers")
+    {
+        headers.remove(&TE);
     }
 }
 

@@ -131,9 +131,14 @@ fn check_framing<B>(req: &Request<B>) -> Result<(), ProxyError> {
     let both = h.contains_key(TRANSFER_ENCODING) && h.contains_key(CONTENT_LENGTH);
     // hyper drops Content-Length when both arrive, so the connection's framing
     // tracker is what usually tells (see `framing`); the header check covers the rest.
-    let flagged = req.extensions().get::<crate::listener::ConflictingFraming>().is_some();
+    let flagged = req
+        .extensions()
+        .get::<crate::listener::ConflictingFraming>()
+        .is_some();
     if req.version() <= Version::HTTP_11 && (both || flagged) {
-        return Err(ProxyError::BadRequest("both Content-Length and Transfer-Encoding"));
+        return Err(ProxyError::BadRequest(
+            "both Content-Length and Transfer-Encoding",
+        ));
     }
     Ok(())
 }

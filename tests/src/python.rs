@@ -1,0 +1,82 @@
+//! Runs the grpcio interop client (`tests/python/grpc_client.py`).
+//!
+//! Needs `python3` with `pip install grpcio grpcio-health-checking`; when they are missing the
+//! helpers return an `Err` saying so, and the calling test must fail (never skip) on it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::Command;
+
+/// The whole run (interpreter start-up included) must finish within this.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+const INSTALL: &str = "pip install grpcio grpcio-health-checking";
+
+/// The interpreter: `$MESH_PYTHON`, else `python3`.
+pub fn python() -> String {
+    std::env::var("MESH_PYTHON").unwrap_or_else(|_| "python3".to_owned())
+}
+
+/// `tests/python/grpc_client.py`.
+pub fn grpc_client_script() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/python/grpc_client.py"))
+}
+
+async fn run(args: &[&str]) -> Result<String, String> {
+    let mut cmd = Command::new(python());
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot run {} ({e}); install Python 3 and `{INSTALL}`", python()))?;
+    let output = tokio::time::timeout(TIMEOUT, child.wait_with_output())
+        .await
+        .map_err(|_| format!("{} {args:?} did not finish within {TIMEOUT:?}", python()))?
+        .map_err(|e| format!("{} {args:?}: {e}", python()))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if output.status.success() {
+        Ok(text)
+    } else {
+        Err(format!(
+            "{} {args:?} exited with {}:\n{text}",
+            python(),
+            output.status
+        ))
+    }
+}
+
+/// Checks that `grpc` and `grpc_health` import.
+pub async fn check_grpcio() -> Result<(), String> {
+    run(&["-c", "import grpc, grpc_health.v1.health_pb2_grpc"])
+        .await
+        .map(drop)
+        .map_err(|e| format!("python grpcio is not usable; run `{INSTALL}`\n{e}"))
+}
+
+/// Runs the client against `addr` (`:authority` = `addr`); `Ok` holds its output.
+pub async fn run_grpc_client(addr: SocketAddr) -> Result<String, String> {
+    run_grpc_client_with_authority(addr, None).await
+}
+
+/// Runs the client against `addr`, sending `:authority: {authority}` if given.
+pub async fn run_grpc_client_with_authority(
+    addr: SocketAddr,
+    authority: Option<&str>,
+) -> Result<String, String> {
+    check_grpcio().await?;
+    let script = grpc_client_script();
+    let script = script.to_string_lossy();
+    let target = addr.to_string();
+    let mut args = vec![script.as_ref(), target.as_str()];
+    args.extend(authority);
+    run(&args).await
+}
