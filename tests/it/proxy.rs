@@ -1,0 +1,9 @@
+//! The proxy end to end: real backends behind a real in-process `mesh-proxy`.
+
+mod admin;
+mod errors;
+mod grpc;
+mod limits;
+mod protocols;
+mod routing;
+mod streams;
