@@ -6,7 +6,7 @@
 //! read completely and covers the whole response. Before response headers it ends
 //! in a 504; after them it cuts the body off (the client sees a reset).
 
-use super::headers::{forwarded, is_upgrade, strip_hop_by_hop};
+use super::headers::{forwarded, is_upgrade, join_cookies, strip_hop_by_hop};
 use super::local_reply::ProxyError;
 use super::{ConnInfo, Router, Target, upgrade};
 use crate::body::{Deadline, NotifyEnd, ProxyBody, WithDeadline, boxed};
@@ -73,8 +73,12 @@ pub(super) async fn forward(
     forwarded(headers, conn.peer.ip(), conn.tls);
     if pool.version == Version::HTTP_2 {
         headers.remove(HOST);
-    } else if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
-        headers.insert(HOST, host);
+    } else {
+        // An h2 downstream may have split its cookies; HTTP/1.1 needs them on one line.
+        join_cookies(headers);
+        if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
+            headers.insert(HOST, host);
+        }
     }
     parts.uri = Uri::builder()
         .scheme(if tls { Scheme::HTTPS } else { Scheme::HTTP })

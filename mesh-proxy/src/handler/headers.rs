@@ -1,6 +1,6 @@
-//! Header hygiene between hops: hop-by-hop removal and `x-forwarded-*`.
+//! Header hygiene between hops: hop-by-hop removal, `x-forwarded-*`, cookie joining.
 
-use http::header::{CONNECTION, HeaderMap, HeaderName, HeaderValue, TE, TRANSFER_ENCODING, UPGRADE};
+use http::header::{CONNECTION, COOKIE, HeaderMap, HeaderName, HeaderValue, TE, TRANSFER_ENCODING, UPGRADE};
 use std::net::IpAddr;
 
 static KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
@@ -45,6 +45,24 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
     }
 }
 
+/// Joins repeated `cookie` fields into one with `"; "`: HTTP/2 clients may send each cookie as
+/// its own field (RFC 9113 §8.2.3), but an HTTP/1.1 request may carry only one Cookie line
+/// (RFC 6265 §5.4), and many servers read just the first. The joined form is valid in h2 too.
+pub(crate) fn join_cookies(headers: &mut HeaderMap) {
+    if headers.get_all(&COOKIE).iter().nth(1).is_none() {
+        return;
+    }
+    let parts: Vec<&[u8]> = headers
+        .get_all(&COOKIE)
+        .iter()
+        .map(HeaderValue::as_bytes)
+        .collect();
+    // Joining valid field values with "; " always yields a valid one; if not, leave them be.
+    if let Ok(joined) = HeaderValue::from_bytes(&parts.join(&b"; "[..])) {
+        headers.insert(COOKIE, joined);
+    }
+}
+
 /// Whether the request asks to switch protocols (WebSocket and friends).
 pub(crate) fn is_upgrade(headers: &HeaderMap) -> bool {
     headers.contains_key(&UPGRADE)
@@ -59,10 +77,16 @@ pub(crate) fn is_upgrade(headers: &HeaderMap) -> bool {
 /// Appends the downstream peer to `x-forwarded-for` and sets `x-forwarded-proto`.
 pub(crate) fn forwarded(headers: &mut HeaderMap, peer: IpAddr, tls: bool) {
     let ip = peer.to_canonical().to_string();
-    let value = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-        Some(existing) if !existing.trim().is_empty() => format!("{existing}, {ip}"),
-        _ => ip,
-    };
+    // Repeated field lines are one comma-separated list (RFC 9110 §5.3): read them all, or
+    // every hop but the first line's would be lost when the joined value replaces them.
+    let mut hops: Vec<&str> = headers
+        .get_all(&X_FORWARDED_FOR)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter(|v| !v.trim().is_empty())
+        .collect();
+    hops.push(&ip);
+    let value = hops.join(", ");
     if let Ok(v) = HeaderValue::from_str(&value) {
         headers.insert(X_FORWARDED_FOR.clone(), v);
     }
@@ -122,5 +146,27 @@ mod tests {
         forwarded(&mut h, "::ffff:127.0.0.2".parse().unwrap(), false);
         assert_eq!(h["x-forwarded-for"], "127.0.0.2");
         assert_eq!(h["x-forwarded-proto"], "http");
+    }
+
+    #[test]
+    fn joins_repeated_cookies() {
+        let mut h = map(&[("cookie", "a=1"), ("cookie", "b=2; c=3")]);
+        join_cookies(&mut h);
+        let all: Vec<_> = h.get_all("cookie").iter().collect();
+        assert_eq!(all, ["a=1; b=2; c=3"]);
+        let mut one = map(&[("cookie", "a=1")]);
+        join_cookies(&mut one);
+        assert_eq!(one["cookie"], "a=1");
+    }
+
+    #[test]
+    fn appends_to_every_x_forwarded_for_line() {
+        let mut h = map(&[
+            ("x-forwarded-for", "10.0.0.1"),
+            ("x-forwarded-for", "10.0.0.2, 10.0.0.3"),
+        ]);
+        forwarded(&mut h, "127.0.0.1".parse().unwrap(), false);
+        let all: Vec<_> = h.get_all("x-forwarded-for").iter().collect();
+        assert_eq!(all, ["10.0.0.1, 10.0.0.2, 10.0.0.3, 127.0.0.1"]);
     }
 }
