@@ -55,6 +55,8 @@ pub(crate) struct HttpServer {
     router: Arc<Router>,
     tls: Option<Arc<ServerConfig>>,
     idle_timeout: Option<Duration>,
+    request_headers_timeout: Option<Duration>,
+    max_request_head: usize,
     auto: auto::Builder<TokioExecutor>,
     h1_only: auto::Builder<TokioExecutor>,
     h2_only: auto::Builder<TokioExecutor>,
@@ -67,13 +69,31 @@ impl HttpServer {
             router,
             tls,
             idle_timeout: options.idle_timeout,
+            request_headers_timeout: options.request_headers_timeout,
+            max_request_head: options.max_request_headers_bytes,
             h1_only: auto.clone().http1_only(),
             h2_only: auto.clone().http2_only(),
             auto,
         }
     }
 
-    pub(crate) async fn serve(self: Arc<Self>, tcp: TcpStream, peer: SocketAddr, drain: drain::Watch) {
+    pub(crate) async fn serve(self: Arc<Self>, tcp: TcpStream, peer: SocketAddr, mut drain: drain::Watch) {
+        // hyper starts its header timer only once the auto builder has read enough to choose
+        // HTTP/1 (the first byte), or after the TLS handshake (which has its own, longer timeout),
+        // so a client that connects and never sends anything would escape
+        // `request_headers_timeout`. Wait for that first byte under the same timeout.
+        if let Some(timeout) = self.request_headers_timeout {
+            let mut first = [0u8; 1];
+            tokio::select! {
+                peeked = tokio::time::timeout(timeout, tcp.peek(&mut first)) => match peeked {
+                    Ok(Ok(n)) if n > 0 => {}
+                    Ok(_) => return, // closed or failed before sending anything
+                    Err(_) => return tracing::debug!(%peer, "no request within request_headers_timeout"),
+                },
+                // Nothing was asked yet, so there is nothing to finish.
+                () = drain.draining() => return,
+            }
+        }
         let activity = Activity::new();
         let io = IdleIo::new(tcp, activity.clone());
         match &self.tls {
@@ -118,12 +138,20 @@ impl HttpServer {
         I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     {
         let router = self.router.clone();
+        let max_head = self.max_request_head;
         let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-            if req.version() <= hyper::Version::HTTP_11 && framing.as_ref().is_some_and(|f| f.conflicts()) {
+            let h1 = req.version() <= hyper::Version::HTTP_11;
+            if h1 && framing.as_ref().is_some_and(|f| f.conflicts()) {
                 req.extensions_mut().insert(ConflictingFraming);
             }
+            let too_large = h1 && h1_head_len(&req) > max_head;
             let router = router.clone();
-            async move { Ok::<_, Infallible>(router.handle(req, info).await) }
+            async move {
+                if too_large {
+                    return Ok::<_, Infallible>(head_too_large());
+                }
+                Ok(router.handle(req, info).await)
+            }
         });
         let conn = builder.serve_connection_with_upgrades(io, service);
         tokio::pin!(conn);
@@ -151,6 +179,36 @@ impl HttpServer {
     }
 }
 
+/// The size of an HTTP/1 request head as sent, less any optional whitespace: the request line and
+/// every header field, each with its CRLF, and the blank line.
+///
+/// hyper checks `max_buf_size` only while a head is still incomplete, and its read buffer can
+/// grow past that size in one read (its capacity is rounded up), so a complete head a few KiB over
+/// `max_request_headers_kb` would be accepted. Recounting the parsed head makes the limit exact.
+fn h1_head_len<B>(req: &hyper::Request<B>) -> usize {
+    let uri = req.uri();
+    let target = uri.scheme_str().map_or(0, |s| s.len() + "://".len())
+        + uri.authority().map_or(0, |a| a.as_str().len())
+        + uri.path_and_query().map_or(0, |pq| pq.as_str().len());
+    let fields: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + ": ".len() + value.len() + "\r\n".len())
+        .sum();
+    req.method().as_str().len() + " ".len() + target + " HTTP/1.1\r\n".len() + fields + "\r\n".len()
+}
+
+/// What hyper itself answers to a head over `max_buf_size`: 431, no body, and the connection closed.
+fn head_too_large() -> hyper::Response<crate::body::ProxyBody> {
+    let mut response = hyper::Response::new(crate::body::empty());
+    *response.status_mut() = hyper::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
+    response.headers_mut().insert(
+        hyper::header::CONNECTION,
+        hyper::header::HeaderValue::from_static("close"),
+    );
+    response
+}
+
 /// Marks a request whose head had both `Content-Length` and `Transfer-Encoding`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ConflictingFraming;
@@ -174,4 +232,27 @@ fn builder(options: &HttpOptions) -> auto::Builder<TokioExecutor> {
         .initial_connection_window_size(options.initial_connection_window_size)
         .max_header_list_size(u32::try_from(options.max_request_headers_bytes).unwrap_or(u32::MAX));
     b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_len_is_the_head_as_sent() {
+        let wire = "GET /a?b=1 HTTP/1.1\r\nhost: example.com\r\nx-long: vvvv\r\nx-long: w\r\n\r\n";
+        let req = hyper::Request::get("/a?b=1")
+            .header("host", "example.com")
+            .header("x-long", "vvvv")
+            .header("x-long", "w")
+            .body(())
+            .unwrap();
+        assert_eq!(h1_head_len(&req), wire.len());
+
+        let wire = "OPTIONS http://example.com:8080/x HTTP/1.1\r\n\r\n";
+        let req = hyper::Request::options("http://example.com:8080/x")
+            .body(())
+            .unwrap();
+        assert_eq!(h1_head_len(&req), wire.len());
+    }
 }
