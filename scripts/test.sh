@@ -9,5 +9,9 @@ if ! python3 -c 'import grpc, grpc_health.v1' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check grpcio grpcio-health-checking
 fi
 
-cargo test --workspace --all-targets "$@"
-cargo test --workspace --doc
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --all-targets "$@" 2>&1 | tee "$log"
+cargo test --workspace --doc 2>&1 | tee -a "$log"
+# One closing line for the whole suite (cargo prints one per test binary).
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "%d passed, %d failed\n", passed, failed }' "$log"
