@@ -32,10 +32,14 @@ impl TcpProxy {
         let io = IdleIo::new(tcp, activity.clone());
         match &self.tls {
             None => self.splice(io, peer, &activity, drain).await,
-            Some(config) => match TlsAcceptor::from(config.clone()).accept(io).await {
-                Ok(tls) => self.splice(tls, peer, &activity, drain).await,
-                Err(e) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-            },
+            Some(config) => {
+                let handshake = TlsAcceptor::from(config.clone()).accept(io);
+                match tokio::time::timeout(crate::listener::TLS_HANDSHAKE_TIMEOUT, handshake).await {
+                    Ok(Ok(tls)) => self.splice(tls, peer, &activity, drain).await,
+                    Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                }
+            }
         }
     }
 

@@ -8,7 +8,7 @@ use super::headers::HeaderMutations;
 use super::serde_helpers as ser;
 use crate::duration::serde_str;
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Method, StatusCode};
+use http::{HeaderName, Method, StatusCode};
 use regex::Regex;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -132,8 +132,8 @@ pub struct Forward {
     pub prefix_rewrite: Option<String>,
     #[serde(serialize_with = "ser::regex_rewrite")]
     pub regex_rewrite: Option<(Regex, String)>,
-    #[serde(serialize_with = "ser::header_value_opt")]
-    pub host_rewrite_literal: Option<HeaderValue>,
+    #[serde(serialize_with = "ser::authority_opt")]
+    pub host_rewrite_literal: Option<http::uri::Authority>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -3,7 +3,7 @@
 use super::ClusterIndex;
 use super::errors::{Issues, Path};
 use super::route::*;
-use super::route_build::{header_value, status};
+use super::route_build::status;
 use crate::config;
 use bytes::Bytes;
 use http::StatusCode;
@@ -57,7 +57,7 @@ pub(crate) fn forward(
     let host_rewrite_literal = raw
         .host_rewrite_literal
         .as_ref()
-        .and_then(|h| header_value(h, &path.key("host_rewrite_literal"), issues));
+        .and_then(|h| authority(h, &path.key("host_rewrite_literal"), issues));
     (issues.0.len() == before).then_some(())?;
     Some(Action::Route(Forward {
         clusters: specifier?,
@@ -171,6 +171,17 @@ pub(crate) fn direct_response(
     let status: StatusCode = status(*code, &[], &path.key("status"), issues)?;
     let body = raw.body.clone().map(Bytes::from).unwrap_or_default();
     Some(Action::DirectResponse(DirectResponse { status, body }))
+}
+
+/// A host (optionally with a port) usable as both `Host` and HTTP/2's `:authority`.
+fn authority(h: &str, path: &Path, issues: &mut Issues) -> Option<http::uri::Authority> {
+    let parsed = http::uri::Authority::try_from(h)
+        .ok()
+        .filter(|a| !a.as_str().is_empty() && !a.as_str().contains('@'));
+    if parsed.is_none() {
+        issues.push(path, format!("{h:?} is not a host[:port]"));
+    }
+    parsed
 }
 
 /// Envoy's (RE2's) substitutions write groups as `\\1`; the regex crate as `${1}`.

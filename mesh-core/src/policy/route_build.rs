@@ -4,7 +4,7 @@ use super::errors::{Issues, Path};
 use super::route::*;
 use super::{ClusterIndex, headers};
 use crate::config;
-use http::{HeaderName, HeaderValue, Method, StatusCode};
+use http::{HeaderName, Method, StatusCode};
 use regex::Regex;
 use std::collections::HashSet;
 
@@ -288,13 +288,6 @@ fn header_matcher(raw: &config::HeaderMatcher, path: &Path, issues: &mut Issues)
         rule: rule?,
         invert_match: raw.invert_match,
     })
-}
-
-pub(crate) fn header_value(v: &str, path: &Path, issues: &mut Issues) -> Option<HeaderValue> {
-    issues.check(
-        path,
-        HeaderValue::from_str(v).map_err(|_| format!("{v:?} is not a valid header value")),
-    )
 }
 
 pub(crate) fn status(code: u16, allowed: &[u16], path: &Path, issues: &mut Issues) -> Option<StatusCode> {

@@ -33,9 +33,12 @@ pub(crate) fn header_value<S: Serializer>(v: &HeaderValue, s: S) -> Result<S::Ok
     s.serialize_str(&String::from_utf8_lossy(v.as_bytes()))
 }
 
-pub(crate) fn header_value_opt<S: Serializer>(v: &Option<HeaderValue>, s: S) -> Result<S::Ok, S::Error> {
-    match v {
-        Some(v) => header_value(v, s),
+pub(crate) fn authority_opt<S: Serializer>(
+    a: &Option<http::uri::Authority>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match a {
+        Some(a) => s.serialize_str(a.as_str()),
         None => s.serialize_none(),
     }
 }

@@ -54,8 +54,7 @@ pub(super) async fn forward(
             .unwrap_or_else(|| PathAndQuery::from_static("/")),
     };
     let authority = match &fwd.host_rewrite_literal {
-        Some(h) => http::uri::Authority::try_from(h.as_bytes())
-            .map_err(|_| ProxyError::BadRequest("invalid host rewrite"))?,
+        Some(h) => h.clone(),
         None if target.authority.as_str().is_empty() => {
             http::uri::Authority::try_from(endpoint.addr.to_string())
                 .map_err(|_| ProxyError::NoHealthyUpstream)?

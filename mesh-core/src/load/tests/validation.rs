@@ -122,6 +122,16 @@ fn match_and_action_mistakes() {
             "is required",
         ),
         (
+            r#"{ match: { prefix: "/" }, route: { cluster: web, host_rewrite_literal: "a b" } }"#,
+            "route.host_rewrite_literal",
+            "not a host[:port]",
+        ),
+        (
+            r#"{ match: { prefix: "/" }, route: { cluster: web, host_rewrite_literal: "user@a.com" } }"#,
+            "route.host_rewrite_literal",
+            "not a host[:port]",
+        ),
+        (
             r#"{ match: { prefix: "/" }, redirect: { response_code: 200 } }"#,
             "redirect.response_code",
             "200 is not one of 301, 302, 303, 307, 308",
