@@ -9,7 +9,10 @@
 //! - [`client`]: downstream clients: HTTP/1.1, h2c and TLS (ALPN) connections, and raw TCP bytes.
 //! - [`certs`] / [`tls`]: the test CA and server certificate, and rustls configurations built from them.
 //! - [`python`]: runs the grpcio (Python) interop client.
-//! - [`proxy`]: starts a `mesh-proxy` in process from YAML.
+//! - [`proxy`]: starts a `mesh-proxy` in process from YAML (written out, or built with
+//!   [`proxy::Config`]) and reads its admin stats.
+//! - Here: [`within`] and [`eventually`] bound every wait; [`closed_port`] is an address nothing
+//!   listens on.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod backend;
@@ -18,6 +21,10 @@ pub mod client;
 pub mod proxy;
 pub mod python;
 pub mod tls;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 /// The error type of the harness' fallible helpers.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -33,9 +40,29 @@ impl Drop for AbortOnDrop {
 }
 
 /// Awaits `fut`, panicking if it takes longer than `limit`: every test bounds its waits with this.
-pub async fn within<F: std::future::Future>(limit: std::time::Duration, fut: F) -> F::Output {
+pub async fn within<F: Future>(limit: Duration, fut: F) -> F::Output {
     match tokio::time::timeout(limit, fut).await {
         Ok(out) => out,
         Err(_) => panic!("timed out after {limit:?}"),
     }
+}
+
+/// Polls `check` every 10 ms until it holds; panics with `what` if it does not within `limit`.
+pub async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    while !check().await {
+        assert!(Instant::now() < deadline, "not within {limit:?}: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// An address on which nothing listens: bound, read, and closed again. Connecting to it is
+/// refused (unless another test happens to bind the same port in between, which is unlikely).
+pub fn closed_port() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("local_addr of a bound listener")
 }

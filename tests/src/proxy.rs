@@ -1,7 +1,19 @@
-//! Starts a `mesh-proxy` in process from YAML.
+//! Starts a `mesh-proxy` in process from YAML, and reads its admin listener.
 //!
 //! Addresses in the YAML should be `127.0.0.1:0`; ask the returned [`mesh_proxy::Running`] for
 //! `listener_addr(name)` / `admin_addr()`.
+//!
+//! - [`Config`]: builds the YAML of the common proxy (one listener, one route, one cluster).
+//! - [`fill`]: puts backend addresses into YAML written out in full (`$B1` placeholders).
+//! - [`admin_get`] / [`counter`]: admin pages and Prometheus counters.
+
+mod admin;
+mod config;
+
+pub use admin::{admin_get, counter};
+pub use config::{Config, LISTENER};
+
+use std::net::SocketAddr;
 
 /// Loads `yaml` (origin `test.yaml`) and starts the proxy; panics with the full error on failure.
 pub async fn start(yaml: &str) -> mesh_proxy::Running {
@@ -13,10 +25,20 @@ pub async fn start(yaml: &str) -> mesh_proxy::Running {
 }
 
 /// Like [`start`], then returns the address of listener `name` too (panics if there is none).
-pub async fn start_with_listener(yaml: &str, name: &str) -> (mesh_proxy::Running, std::net::SocketAddr) {
+pub async fn start_with_listener(yaml: &str, name: &str) -> (mesh_proxy::Running, SocketAddr) {
     let running = start(yaml).await;
     let addr = running
         .listener_addr(name)
         .unwrap_or_else(|| panic!("proxy has no listener named {name:?}"));
     (running, addr)
+}
+
+/// Replaces each `$NAME` in `yaml` with its address (longest names first, so `$B10` is not read as
+/// `$B1` followed by `0`).
+pub fn fill(yaml: &str, vars: &[(&str, SocketAddr)]) -> String {
+    let mut vars = vars.to_vec();
+    vars.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
+    vars.iter().fold(yaml.to_owned(), |yaml, (name, addr)| {
+        yaml.replace(&format!("${name}"), &addr.to_string())
+    })
 }

@@ -3,7 +3,7 @@
 use mesh_tests::backend::Grpc;
 use mesh_tests::backend::grpc::{EchoClient, raw};
 use mesh_tests::client::Connection;
-use mesh_tests::{python, within};
+use mesh_tests::{closed_port, python, within};
 use std::time::Duration;
 use tonic::Code;
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -87,11 +87,7 @@ async fn python_grpcio_client_talks_to_the_backend() {
 #[tokio::test]
 async fn python_client_failure_is_an_error() {
     // Nothing listens on a just-closed port: the client must exit non-zero, and we must say so.
-    let addr = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap()
-    };
-    let out = within(Duration::from_secs(90), python::run_grpc_client(addr)).await;
+    let out = within(Duration::from_secs(90), python::run_grpc_client(closed_port())).await;
     let err = out.expect_err("the client cannot succeed without a server");
     assert!(err.contains("not ready") || err.contains("UNAVAILABLE"), "{err}");
 }

@@ -3,7 +3,7 @@
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
 use mesh_tests::backend::{Http, HttpMode};
 use mesh_tests::client::{self, Connection, body, raw};
-use mesh_tests::{tls, within};
+use mesh_tests::{eventually, tls, within};
 use std::time::{Duration, Instant};
 
 const T: Duration = Duration::from_secs(20);
@@ -236,15 +236,12 @@ async fn dropping_the_backend_stops_it() {
         conn.get("a", "/").await.unwrap();
         drop(b1);
         // Abort is asynchronous: poll (bounded) until the listener is gone.
-        let mut closed = false;
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(addr).await.is_err() {
-                closed = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        assert!(closed, "listener still accepting after drop");
+        eventually(
+            Duration::from_secs(2),
+            "the listener stops accepting after drop",
+            || async { tokio::net::TcpStream::connect(addr).await.is_err() },
+        )
+        .await;
         assert!(conn.get("a", "/").await.is_err(), "open connections close too");
     })
     .await;

@@ -1,49 +1,15 @@
 //! The admin listener (`/ready`, `/stats/prometheus`, `/clusters`, `/config_dump`) and graceful
 //! drain, in process.
-//!
-//! [`counter`] and [`admin_get`] are shared with the error suite.
 
 mod drain;
 
-use super::routing::{T, fill};
+use super::routing::T;
 use http::StatusCode;
 use mesh_tests::backend::Http;
-use mesh_tests::client::{self, Connection, Reply};
-use mesh_tests::{proxy, within};
+use mesh_tests::client::{self, Connection};
+use mesh_tests::proxy::{self, admin_get, counter, fill};
+use mesh_tests::within;
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
-
-/// `GET {path}` on the admin listener.
-pub(super) async fn admin_get(admin: SocketAddr, path: &str) -> Reply {
-    client::get(admin, "admin", path)
-        .await
-        .unwrap_or_else(|e| panic!("admin GET {path}: {e}"))
-}
-
-/// The value of counter `name` with exactly `labels` in `/stats/prometheus`, 0 when not exported
-/// (counters appear on first use).
-pub(super) async fn counter<const N: usize>(admin: SocketAddr, name: &str, labels: [(&str, &str); N]) -> u64 {
-    let want: BTreeSet<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
-    let text = admin_get(admin, "/stats/prometheus").await.text();
-    let mut found = None;
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let Some((series, value)) = line.rsplit_once(' ') else {
-            continue;
-        };
-        let (metric, have) = match series.split_once('{') {
-            Some((metric, rest)) => (
-                metric,
-                rest.trim_end_matches('}').split(',').map(str::to_owned).collect(),
-            ),
-            None => (series, BTreeSet::new()),
-        };
-        if metric == name && have == want {
-            assert!(found.is_none(), "{name}{want:?} exported twice:\n{text}");
-            found = Some(value.parse::<f64>().unwrap_or_else(|e| panic!("{line}: {e}")) as u64);
-        }
-    }
-    found.unwrap_or(0)
-}
 
 const YAML: &str = r#"
 admin: { address: 127.0.0.1:0 }

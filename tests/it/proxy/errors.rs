@@ -2,12 +2,12 @@
 //! failure has its status, its `x-mesh-response-flags` and a short explanation, over HTTP/1.1 and
 //! h2c alike, and is counted in the admin stats.
 
-use super::admin::counter;
-use super::routing::{T, closed_port, fill};
+use super::routing::T;
 use http::StatusCode;
 use mesh_tests::backend::Http;
 use mesh_tests::client::{self, Reply};
-use mesh_tests::{proxy, within};
+use mesh_tests::proxy::{self, counter, fill};
+use mesh_tests::{closed_port, within};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 

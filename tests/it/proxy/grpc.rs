@@ -23,33 +23,17 @@ use tonic_prost::ProstCodec;
 
 const T: Duration = Duration::from_secs(30);
 
-/// One cleartext listener `grpc` (h1 + h2c) sending everything to cluster `grpc` (speaking
-/// `protocol`), with the route timeout off so long streams are not cut.
-fn yaml(backend: SocketAddr, protocol: &str) -> String {
-    format!(
-        r#"
-admin: {{ address: 127.0.0.1:0 }}
-listeners:
-  - name: grpc
-    address: 127.0.0.1:0
-    virtual_hosts:
-      - name: all
-        domains: ["*"]
-        routes:
-          - match: {{ prefix: "/" }}
-            route: {{ cluster: grpc, timeout: 0s }}
-clusters:
-  - name: grpc
-    protocol: {protocol}
-    endpoints:
-      - {{ address: "{backend}" }}
-"#
-    )
+/// One cleartext listener (h1 + h2c) sending everything to cluster `grpc` (speaking `protocol`),
+/// with the route timeout off so long streams are not cut.
+fn config(backend: SocketAddr, protocol: &str) -> proxy::Config {
+    proxy::Config::new("grpc", &[backend])
+        .protocol(protocol)
+        .route_timeout("0s")
 }
 
 async fn start(name: &str) -> (Grpc, mesh_proxy::Running, SocketAddr) {
     let backend = Grpc::start(name).await;
-    let (running, addr) = proxy::start_with_listener(&yaml(backend.addr(), "http2"), "grpc").await;
+    let (running, addr) = config(backend.addr(), "http2").start().await;
     (backend, running, addr)
 }
 
@@ -182,7 +166,7 @@ async fn bidi_trailers_are_forwarded_unchanged() {
 async fn auto_cluster_carries_grpc_as_h2c() {
     within(T, async {
         let g1 = Grpc::start("g1").await;
-        let (_proxy, addr) = proxy::start_with_listener(&yaml(g1.addr(), "auto"), "grpc").await;
+        let (_proxy, addr) = config(g1.addr(), "auto").start().await;
         let client = EchoClient::connect(addr).await.unwrap();
         let reply = client.unary("via auto").await.unwrap();
         assert_eq!(reply.text, "via auto");

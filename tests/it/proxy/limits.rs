@@ -6,9 +6,8 @@ mod head_size;
 mod http2;
 mod timeouts;
 
-use super::routing::fill;
 use mesh_tests::backend::Http;
-use mesh_tests::proxy;
+use mesh_tests::proxy::{self, fill};
 use std::net::SocketAddr;
 
 /// One listener `web` answering `/direct...` itself and routing the rest to backend `b1`, with `options` (YAML lines at listener

@@ -2,7 +2,7 @@
 //! connection pooling, header hygiene between hops, and large or streamed bodies.
 //!
 //! Every test starts one proxy with one listener `web` routing everything to one cluster `up`
-//! (see [`Setup`]), and real backends behind it.
+//! (see [`up`]), and real backends behind it.
 
 mod bodies;
 mod headers;
@@ -10,7 +10,7 @@ mod pooling;
 mod tls;
 mod translation;
 
-use mesh_tests::{AbortOnDrop, certs, proxy};
+use mesh_tests::{AbortOnDrop, proxy};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,93 +21,11 @@ use tokio::task::JoinSet;
 /// Generous bound for one test: the machine is shared with concurrent builds.
 const T: Duration = Duration::from_secs(30);
 
-/// The proxy for one test: listener `web` (`domains: ["*"]`, `prefix: "/"`) → cluster `up`.
-#[derive(Debug, Clone, Default)]
-struct Setup {
-    /// The cluster's `protocol` (`http1`, `http2`, `auto`); the default (`http1`) when `None`.
-    protocol: Option<&'static str>,
-    /// Terminate TLS on the listener with the test server certificate.
-    listener_tls: bool,
-    /// Originate TLS to the endpoint, trusting the test CA and sending this SNI.
-    upstream_sni: Option<&'static str>,
-    /// The route's `host_rewrite_literal`.
-    host_rewrite: Option<&'static str>,
-}
-
-impl Setup {
-    fn protocol(protocol: &'static str) -> Self {
-        Setup {
-            protocol: Some(protocol),
-            ..Setup::default()
-        }
-    }
-
-    fn listener_tls(mut self) -> Self {
-        self.listener_tls = true;
-        self
-    }
-
-    fn upstream_tls(mut self, sni: &'static str) -> Self {
-        self.upstream_sni = Some(sni);
-        self
-    }
-
-    fn host_rewrite(mut self, host: &'static str) -> Self {
-        self.host_rewrite = Some(host);
-        self
-    }
-
-    fn yaml(&self, endpoint: SocketAddr) -> String {
-        let listener_tls = if self.listener_tls {
-            format!(
-                "\n    tls: {{ cert_file: \"{}\", key_file: \"{}\" }}",
-                certs::yaml_path(certs::server_cert()),
-                certs::yaml_path(certs::server_key()),
-            )
-        } else {
-            String::new()
-        };
-        let host_rewrite = self
-            .host_rewrite
-            .map(|h| format!(", host_rewrite_literal: \"{h}\""))
-            .unwrap_or_default();
-        let protocol = self
-            .protocol
-            .map(|p| format!("\n    protocol: {p}"))
-            .unwrap_or_default();
-        let cluster_tls = self
-            .upstream_sni
-            .map(|sni| {
-                format!(
-                    "\n    tls: {{ ca_file: \"{}\", sni: \"{sni}\" }}",
-                    certs::yaml_path(certs::ca_cert())
-                )
-            })
-            .unwrap_or_default();
-        format!(
-            r#"
-admin: {{ address: 127.0.0.1:0 }}
-listeners:
-  - name: web
-    address: 127.0.0.1:0{listener_tls}
-    virtual_hosts:
-      - name: all
-        domains: ["*"]
-        routes:
-          - match: {{ prefix: "/" }}
-            route: {{ cluster: up, timeout: 60s{host_rewrite} }}
-clusters:
-  - name: up{protocol}{cluster_tls}
-    endpoints:
-      - {{ address: "{endpoint}" }}
-"#
-        )
-    }
-
-    /// Starts the proxy in front of `endpoint`; returns it and the `web` listener's address.
-    async fn start(&self, endpoint: SocketAddr) -> (mesh_proxy::Running, SocketAddr) {
-        proxy::start_with_listener(&self.yaml(endpoint), "web").await
-    }
+/// The proxy for one test: listener `web` (`domains: ["*"]`, `prefix: "/"`) → cluster `up` at
+/// `endpoint`, under a 60 s route timeout. The cluster speaks the proxy's default (`http1`) unless a
+/// test sets `.protocol(..)`.
+fn up(endpoint: SocketAddr) -> proxy::Config {
+    proxy::Config::new("up", &[endpoint]).route_timeout("60s")
 }
 
 /// A TCP relay in front of a backend that counts the connections it accepts, so a test can

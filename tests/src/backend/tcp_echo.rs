@@ -38,6 +38,15 @@ impl TcpEcho {
         }
     }
 
+    /// Half-closes `stream` (sends our FIN) and reads what is left until the server's FIN: from a
+    /// [`TcpEcho`], directly or through a proxy that forwards half-close, that is [`TcpEcho::BYE`].
+    pub async fn half_close(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+        stream.shutdown().await?;
+        let mut rest = Vec::new();
+        stream.read_to_end(&mut rest).await?;
+        Ok(rest)
+    }
+
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }

@@ -1,14 +1,13 @@
 //! Graceful drain in process: `Running::shutdown` stops accepting, reports `DRAINING` on `/ready`,
 //! lets in-flight requests finish within `drain_timeout`, and closes what is left after it.
 
-use super::super::routing::{T, fill};
-use super::admin_get;
+use super::super::routing::T;
 use http::StatusCode;
 use mesh_proxy::DrainOutcome;
 use mesh_tests::backend::Http;
 use mesh_tests::client::{self, Connection};
-use mesh_tests::{proxy, within};
-use std::future::Future;
+use mesh_tests::proxy::{self, admin_get, fill};
+use mesh_tests::{eventually, within};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -27,19 +26,6 @@ clusters:
   - { name: b1, endpoints: [ { address: "$B1" } ] }
 "#;
     fill(&yaml.replace("DRAIN", drain_timeout), &[("B1", b1)])
-}
-
-/// Polls `check` every 10ms until it holds; panics after `limit`.
-async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + limit;
-    while !check().await {
-        assert!(Instant::now() < deadline, "not within {limit:?}: {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 /// Waits until the backend has received `n` requests.

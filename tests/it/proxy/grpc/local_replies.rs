@@ -4,18 +4,11 @@
 
 use mesh_tests::backend::grpc::{EchoClient, raw};
 use mesh_tests::client::Connection;
-use mesh_tests::{proxy, within};
-use std::net::SocketAddr;
+use mesh_tests::{closed_port, proxy, within};
 use std::time::Duration;
 use tonic::Code;
 
 const T: Duration = Duration::from_secs(30);
-
-/// A port nothing listens on: bound, then released.
-fn closed_port() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
-}
 
 /// `Unary` goes to a cluster with no endpoints (UH), `Bidi` to one whose endpoint refuses
 /// connections (UF); nothing routes the health service (NR).

@@ -9,7 +9,7 @@ use http::uri::PathAndQuery;
 use hyper_util::rt::TokioIo;
 use mesh_tests::backend::Grpc;
 use mesh_tests::backend::grpc::EchoMessage;
-use mesh_tests::{BoxError, certs, proxy, tls, within};
+use mesh_tests::{BoxError, proxy, tls, within};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -60,38 +60,17 @@ impl Service<Uri> for TlsDial {
     }
 }
 
-fn yaml(backend: SocketAddr) -> String {
-    format!(
-        r#"
-admin: {{ address: 127.0.0.1:0 }}
-listeners:
-  - name: grpcs
-    address: 127.0.0.1:0
-    tls:
-      cert_file: "{cert}"
-      key_file: "{key}"
-    virtual_hosts:
-      - name: echo
-        domains: ["localhost"]
-        routes:
-          - match: {{ prefix: "/" }}
-            route: {{ cluster: grpc, timeout: 0s }}
-clusters:
-  - name: grpc
-    protocol: http2
-    endpoints:
-      - {{ address: "{backend}" }}
-"#,
-        cert = certs::yaml_path(certs::server_cert()),
-        key = certs::yaml_path(certs::server_key()),
-    )
-}
-
 #[tokio::test]
 async fn grpc_over_a_tls_listener() {
     within(T, async {
         let g1 = Grpc::start("g1").await;
-        let (_proxy, addr) = proxy::start_with_listener(&yaml(g1.addr()), "grpcs").await;
+        let (_proxy, addr) = proxy::Config::new("grpc", &[g1.addr()])
+            .protocol("http2")
+            .route_timeout("0s")
+            .listener_tls()
+            .domain("localhost")
+            .start()
+            .await;
         let dial = TlsDial {
             addr,
             config: tls::client_config(&[tls::H2]),

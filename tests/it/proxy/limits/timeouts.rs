@@ -4,7 +4,7 @@ use super::start;
 use crate::proxy::routing::T;
 use http::StatusCode;
 use mesh_tests::client::{Connection, raw::RawConn};
-use mesh_tests::within;
+use mesh_tests::{eventually, within};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -80,13 +80,12 @@ async fn silent_connections_are_closed_by_the_head_timeout() {
 /// Waits until `conn` is closed by the proxy; returns how long that took.
 async fn wait_closed(conn: &Connection) -> Duration {
     let started = Instant::now();
-    while !conn.is_closed() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "still open after 10 s"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(
+        Duration::from_secs(10),
+        "the proxy closes the connection",
+        || async { conn.is_closed() },
+    )
+    .await;
     started.elapsed()
 }
 

@@ -1,6 +1,6 @@
 //! Large and streamed bodies through the proxy, and `Expect: 100-continue`.
 
-use super::Setup;
+use super::up;
 use http::{Method, StatusCode};
 use mesh_tests::backend::Http;
 use mesh_tests::client::{self, Connection, RawConn, body};
@@ -16,7 +16,7 @@ async fn chunked_10mib_upload_from_http1_arrives_whole() {
     within(BIG, async {
         let backend = Http::start("b1").await;
         for protocol in ["http1", "http2"] {
-            let (_proxy, addr) = Setup::protocol(protocol).start(backend.addr()).await;
+            let (_proxy, addr) = up(backend.addr()).protocol(protocol).start().await;
             let mut conn = Connection::http1(addr).await.unwrap();
             // A stream with no known length: hyper sends it chunked, with no content-length.
             let req = client::request(Method::PUT, "example.com", "/upload", body::zeros(10 * MIB));
@@ -40,7 +40,7 @@ async fn ten_mib_upload_from_h2c_arrives_whole() {
         // Far beyond the listener's 1 MiB connection window: flow control must keep it moving.
         let backend = Http::start("b1").await;
         for protocol in ["http1", "http2"] {
-            let (_proxy, addr) = Setup::protocol(protocol).start(backend.addr()).await;
+            let (_proxy, addr) = up(backend.addr()).protocol(protocol).start().await;
             let mut conn = Connection::h2c(addr).await.unwrap();
             let req = client::request(Method::PUT, "example.com", "/upload", body::zeros(10 * MIB));
             let reply = conn.send(req).await.unwrap();
@@ -62,7 +62,7 @@ async fn five_mib_download_streams_back_over_http1_and_h2c() {
         let path = format!("/bytes/{n}");
         for protocol in ["http1", "http2"] {
             let backend = Http::start("b1").await;
-            let (_proxy, addr) = Setup::protocol(protocol).start(backend.addr()).await;
+            let (_proxy, addr) = up(backend.addr()).protocol(protocol).start().await;
             for mut conn in [
                 Connection::http1(addr).await.unwrap(),
                 Connection::h2c(addr).await.unwrap(),
@@ -89,7 +89,7 @@ async fn five_mib_download_streams_back_over_http1_and_h2c() {
 async fn expect_100_continue_gets_100_before_the_final_response() {
     within(super::T, async {
         let backend = Http::start("b1").await;
-        let (_proxy, addr) = Setup::default().start(backend.addr()).await;
+        let (_proxy, addr) = up(backend.addr()).start().await;
         let mut conn = RawConn::connect(addr).await.unwrap();
         let body = b"hello, continued world";
         let head = format!(

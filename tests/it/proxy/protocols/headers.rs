@@ -1,9 +1,9 @@
 //! Header hygiene between hops: `x-forwarded-*`, hop-by-hop removal, `te: trailers`, host
 //! rewriting, and trailers in both directions over HTTP/2.
 
-use super::{Setup, T};
+use super::{T, up};
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
-use mesh_tests::backend::Http;
+use mesh_tests::backend::{Http, Received};
 use mesh_tests::client::{self, Connection, body};
 use mesh_tests::within;
 
@@ -20,7 +20,7 @@ fn get_with(headers: &[(&'static str, &'static str)]) -> Request<client::ReqBody
 async fn x_forwarded_for_is_appended_or_set_and_proto_is_http() {
     within(T, async {
         let backend = Http::start("b1").await;
-        let (_proxy, addr) = Setup::default().start(backend.addr()).await;
+        let (_proxy, addr) = up(backend.addr()).start().await;
         let mut conn = Connection::http1(addr).await.unwrap();
 
         let reply = conn
@@ -49,7 +49,7 @@ async fn x_forwarded_for_is_appended_or_set_and_proto_is_http() {
 /// Sends hop-by-hop headers next to ordinary ones from an HTTP/1.1 client through a cluster
 /// speaking `protocol`, and checks only the ordinary ones arrive.
 async fn hop_by_hop_stripped(protocol: &'static str, backend: Http) {
-    let (_proxy, addr) = Setup::protocol(protocol).start(backend.addr()).await;
+    let (_proxy, addr) = up(backend.addr()).protocol(protocol).start().await;
     let mut conn = Connection::http1(addr).await.unwrap();
     let req = get_with(&[
         ("connection", "keep-alive, x-hop"),
@@ -104,7 +104,7 @@ async fn hop_by_hop_headers_do_not_reach_an_http2_backend() {
 async fn te_trailers_survives_to_an_http2_backend() {
     within(T, async {
         let backend = Http::builder("b2").http2_only().start().await;
-        let (_proxy, addr) = Setup::protocol("http2").start(backend.addr()).await;
+        let (_proxy, addr) = up(backend.addr()).protocol("http2").start().await;
         // From an h2c client (as gRPC sends it) and from an HTTP/1.1 client.
         let mut h2 = Connection::h2c(addr).await.unwrap();
         let r = h2.send(get_with(&[("te", "trailers")])).await.unwrap().received();
@@ -116,30 +116,36 @@ async fn te_trailers_survives_to_an_http2_backend() {
     .await;
 }
 
+/// What `backend` saw of a GET for `example.com` from an HTTP/1.1 and from an h2c client, through
+/// a cluster speaking `protocol` whose route has `host_rewrite_literal: rewrite`.
+async fn rewritten(protocol: &str, backend: Http, rewrite: &str) -> Vec<Received> {
+    let (_proxy, addr) = up(backend.addr())
+        .protocol(protocol)
+        .host_rewrite(rewrite)
+        .start()
+        .await;
+    let mut seen = Vec::new();
+    for mut conn in [
+        Connection::http1(addr).await.unwrap(),
+        Connection::h2c(addr).await.unwrap(),
+    ] {
+        seen.push(conn.get("example.com", "/").await.unwrap().received());
+    }
+    seen
+}
+
 #[tokio::test]
 async fn host_rewrite_literal_changes_the_upstream_host() {
     within(T, async {
         // HTTP/1.1 upstream: the Host header.
         let b1 = Http::builder("b1").http1_only().start().await;
-        let setup = Setup::protocol("http1").host_rewrite("rewritten.internal:8080");
-        let (_p1, addr) = setup.start(b1.addr()).await;
-        for mut conn in [
-            Connection::http1(addr).await.unwrap(),
-            Connection::h2c(addr).await.unwrap(),
-        ] {
-            let r = conn.get("example.com", "/").await.unwrap().received();
+        for r in rewritten("http1", b1, "rewritten.internal:8080").await {
             assert_eq!(r.header_all("host"), ["rewritten.internal:8080"]);
         }
 
         // HTTP/2 upstream: :authority, and no stale Host beside it.
         let b2 = Http::builder("b2").http2_only().start().await;
-        let setup = Setup::protocol("http2").host_rewrite("rewritten.internal");
-        let (_p2, addr) = setup.start(b2.addr()).await;
-        for mut conn in [
-            Connection::http1(addr).await.unwrap(),
-            Connection::h2c(addr).await.unwrap(),
-        ] {
-            let r = conn.get("example.com", "/").await.unwrap().received();
+        for r in rewritten("http2", b2, "rewritten.internal").await {
             assert_eq!(r.authority.as_deref(), Some("rewritten.internal"));
             assert!(
                 r.header_all("host").iter().all(|h| h == "rewritten.internal"),
@@ -155,7 +161,7 @@ async fn host_rewrite_literal_changes_the_upstream_host() {
 async fn request_and_response_trailers_cross_http2() {
     within(T, async {
         let backend = Http::builder("b2").http2_only().start().await;
-        let (_proxy, addr) = Setup::protocol("http2").start(backend.addr()).await;
+        let (_proxy, addr) = up(backend.addr()).protocol("http2").start().await;
         let mut conn = Connection::h2c(addr).await.unwrap();
         let mut trailers = HeaderMap::new();
         trailers.insert("x-checksum", HeaderValue::from_static("abc123"));
@@ -193,7 +199,7 @@ async fn repeated_x_forwarded_for_lines_are_all_kept() {
     within(T, async {
         // Two field lines are one comma-separated list (RFC 9110 §5.3): no hop may be lost.
         let backend = Http::start("b1").await;
-        let (_proxy, addr) = Setup::default().start(backend.addr()).await;
+        let (_proxy, addr) = up(backend.addr()).start().await;
         let mut conn = Connection::http1(addr).await.unwrap();
         let req = get_with(&[("x-forwarded-for", "1.1.1.1"), ("x-forwarded-for", "2.2.2.2")]);
         let r = conn.send(req).await.unwrap().received();
@@ -211,7 +217,7 @@ async fn h2_split_cookies_are_joined_for_an_http1_upstream() {
         // HTTP/2 clients may send each cookie as its own field (RFC 9113 §8.2.3); HTTP/1.1 allows
         // only one Cookie line (RFC 6265 §5.4), so they must be joined with "; " on the way.
         let backend = Http::builder("b1").http1_only().start().await;
-        let (_proxy, addr) = Setup::protocol("http1").start(backend.addr()).await;
+        let (_proxy, addr) = up(backend.addr()).protocol("http1").start().await;
         let mut conn = Connection::h2c(addr).await.unwrap();
         let req = get_with(&[("cookie", "a=1"), ("cookie", "b=2")]);
         let r = conn.send(req).await.unwrap().received();

@@ -2,7 +2,7 @@
 //! connection for HTTP/2 clusters. A [`CountingRelay`] between proxy and backend counts the
 //! upstream connections.
 
-use super::{CountingRelay, Setup, T};
+use super::{CountingRelay, T, up};
 use http::StatusCode;
 use mesh_tests::backend::Http;
 use mesh_tests::client::{self, Connection};
@@ -14,7 +14,7 @@ async fn http1_upstream_connections_are_reused() {
     within(T, async {
         let backend = Http::builder("b1").http1_only().start().await;
         let relay = CountingRelay::start(backend.addr()).await;
-        let (_proxy, addr) = Setup::protocol("http1").start(relay.addr()).await;
+        let (_proxy, addr) = up(relay.addr()).protocol("http1").start().await;
 
         // Sequential requests on one downstream keep-alive connection...
         let mut conn = Connection::http1(addr).await.unwrap();
@@ -47,7 +47,7 @@ async fn http2_upstream_multiplexes_concurrent_requests() {
     within(T, async {
         let backend = Http::builder("b2").http2_only().start().await;
         let relay = CountingRelay::start(backend.addr()).await;
-        let (_proxy, addr) = Setup::protocol("http2").start(relay.addr()).await;
+        let (_proxy, addr) = up(relay.addr()).protocol("http2").start().await;
 
         // 20 downstream connections, each with one slow request, all in flight at once.
         let mut calls = JoinSet::new();
@@ -91,7 +91,7 @@ async fn http1_upstream_opens_connections_for_concurrent_requests() {
         // so concurrent slow requests each need their own, and all still succeed.
         let backend = Http::builder("b1").http1_only().start().await;
         let relay = CountingRelay::start(backend.addr()).await;
-        let (_proxy, addr) = Setup::protocol("http1").start(relay.addr()).await;
+        let (_proxy, addr) = up(relay.addr()).protocol("http1").start().await;
         let mut calls = JoinSet::new();
         for _ in 0..5 {
             calls.spawn(async move { client::get(addr, "example.com", "/delay/300").await.unwrap() });

@@ -1,7 +1,7 @@
 //! TLS at both ends: terminated on the listener (ALPN picks the downstream version) and
 //! originated to the cluster (`tls: { ca_file, sni }`, ALPN per the cluster's `protocol`).
 
-use super::{Setup, T};
+use super::{T, up};
 use http::{StatusCode, Version};
 use mesh_tests::backend::Http;
 use mesh_tests::client::{self, Connection};
@@ -11,7 +11,7 @@ use mesh_tests::{tls, within};
 async fn listener_tls_alpn_h2_gets_http2() {
     within(T, async {
         let backend = Http::start("b1").await;
-        let (_proxy, addr) = Setup::default().listener_tls().start(backend.addr()).await;
+        let (_proxy, addr) = up(backend.addr()).listener_tls().start().await;
         let mut conn = Connection::tls(addr, "localhost", &[tls::H2, tls::HTTP11])
             .await
             .unwrap();
@@ -41,7 +41,7 @@ async fn listener_tls_alpn_h2_gets_http2() {
 async fn listener_tls_alpn_http11_gets_http11() {
     within(T, async {
         let backend = Http::start("b1").await;
-        let (_proxy, addr) = Setup::default().listener_tls().start(backend.addr()).await;
+        let (_proxy, addr) = up(backend.addr()).listener_tls().start().await;
         let mut conn = Connection::tls(addr, "localhost", &[tls::HTTP11]).await.unwrap();
         assert_eq!(conn.version(), Version::HTTP_11);
         for _ in 0..2 {
@@ -65,9 +65,10 @@ async fn listener_tls_alpn_http11_gets_http11() {
 /// GET through a cluster with `protocol` over TLS (SNI `localhost`) to `backend`; returns what
 /// the backend saw.
 async fn via_upstream_tls(protocol: &'static str, backend: &Http, downstream_h2: bool) -> String {
-    let (_proxy, addr) = Setup::protocol(protocol)
+    let (_proxy, addr) = up(backend.addr())
+        .protocol(protocol)
         .upstream_tls("localhost")
-        .start(backend.addr())
+        .start()
         .await;
     let mut conn = if downstream_h2 {
         Connection::h2c(addr).await.unwrap()
@@ -125,9 +126,10 @@ async fn upstream_tls_with_wrong_sni_is_a_connect_failure() {
     within(T, async {
         let backend = Http::builder("t1").tls(true).start().await;
         for protocol in ["http1", "http2", "auto"] {
-            let (_proxy, addr) = Setup::protocol(protocol)
+            let (_proxy, addr) = up(backend.addr())
+                .protocol(protocol)
                 .upstream_tls("wrong.example")
-                .start(backend.addr())
+                .start()
                 .await;
             let reply = client::get(addr, "example.com", "/").await.unwrap();
             assert_eq!(

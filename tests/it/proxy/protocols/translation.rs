@@ -1,7 +1,7 @@
 //! HTTP version translation: each downstream version (HTTP/1.1, h2c) to each upstream version,
 //! chosen by the cluster's `protocol`, with `auto` following the downstream in cleartext.
 
-use super::{Setup, T, pattern};
+use super::{T, pattern, up};
 use http::{Method, StatusCode, Version};
 use mesh_tests::backend::{Http, HttpBuilder};
 use mesh_tests::client::{self, Connection, body};
@@ -27,7 +27,7 @@ impl Down {
 /// `backend`, from a `down` client, and checks what the backend saw arrived as `want_version`.
 async fn translate(down: Down, protocol: &'static str, backend: HttpBuilder, want_version: &str) {
     let backend = backend.start().await;
-    let (_proxy, addr) = Setup::protocol(protocol).start(backend.addr()).await;
+    let (_proxy, addr) = up(backend.addr()).protocol(protocol).start().await;
     let mut conn = down.connect(addr).await;
     let case = format!("{down:?} → {protocol} ({want_version})");
 
@@ -113,7 +113,7 @@ async fn auto_in_cleartext_follows_the_downstream_version() {
 async fn auto_in_cleartext_switches_per_request_on_one_cluster() {
     within(T, async {
         let backend = Http::start("b1").await;
-        let (_proxy, addr) = Setup::protocol("auto").start(backend.addr()).await;
+        let (_proxy, addr) = up(backend.addr()).protocol("auto").start().await;
         let mut h1 = Connection::http1(addr).await.unwrap();
         let mut h2 = Connection::h2c(addr).await.unwrap();
         assert_eq!(h2.version(), Version::HTTP_2);

@@ -1,11 +1,13 @@
 //! Route actions: forward (single and weighted clusters, path and host rewrites), redirect, and
 //! direct response.
 
-use super::{T, fill};
+use super::T;
 use http::StatusCode;
 use mesh_tests::backend::Http;
 use mesh_tests::client::Connection;
-use mesh_tests::{proxy, within};
+use mesh_tests::proxy::{self, fill};
+use mesh_tests::within;
+use std::net::SocketAddr;
 
 const FORWARDS: &str = r#"
 admin: { address: 127.0.0.1:0 }
@@ -34,19 +36,22 @@ clusters:
   - { name: never, endpoints: [ { address: "$NEVER" } ] }
 "#;
 
+/// Backends `b1`, `b2` and `never` behind a proxy running [`FORWARDS`].
+async fn start_forwards() -> ((Http, Http, Http), mesh_proxy::Running, SocketAddr) {
+    let (b1, b2, never) = (
+        Http::start("b1").await,
+        Http::start("b2").await,
+        Http::start("never").await,
+    );
+    let vars = [("B1", b1.addr()), ("B2", b2.addr()), ("NEVER", never.addr())];
+    let (running, addr) = proxy::start_with_listener(&fill(FORWARDS, &vars), "web").await;
+    ((b1, b2, never), running, addr)
+}
+
 #[tokio::test]
 async fn forward_rewrites_path_and_host_and_keeps_the_query() {
     within(T, async {
-        let (b1, b2, never) = (
-            Http::start("b1").await,
-            Http::start("b2").await,
-            Http::start("never").await,
-        );
-        let yaml = fill(
-            FORWARDS,
-            &[("B1", b1.addr()), ("B2", b2.addr()), ("NEVER", never.addr())],
-        );
-        let (_proxy, addr) = proxy::start_with_listener(&yaml, "web").await;
+        let ((_b1, b2, never), _proxy, addr) = start_forwards().await;
 
         let cases = [
             // (request, path the backend sees)
@@ -92,16 +97,7 @@ async fn forward_rewrites_path_and_host_and_keeps_the_query() {
 #[tokio::test]
 async fn weighted_clusters_split_traffic_by_weight() {
     within(T, async {
-        let (b1, b2, never) = (
-            Http::start("b1").await,
-            Http::start("b2").await,
-            Http::start("never").await,
-        );
-        let yaml = fill(
-            FORWARDS,
-            &[("B1", b1.addr()), ("B2", b2.addr()), ("NEVER", never.addr())],
-        );
-        let (_proxy, addr) = proxy::start_with_listener(&yaml, "web").await;
+        let ((b1, b2, never), _proxy, addr) = start_forwards().await;
 
         const N: usize = 2000;
         // Four connections in parallel: the split is per request, not per connection.

@@ -1,10 +1,11 @@
 //! Endpoint balancing within a cluster: smooth weighted round robin.
 
-use super::{T, fill};
+use super::T;
 use http::StatusCode;
 use mesh_tests::backend::Http;
 use mesh_tests::client::Connection;
-use mesh_tests::{proxy, within};
+use mesh_tests::proxy::{self, fill};
+use mesh_tests::within;
 
 /// Weights 1 and 3 over 400 requests give exactly 100 and 300: the balancer walks a fixed cycle of
 /// length 4 with one shared counter, so any 100 whole cycles are exact whatever the start offset.

@@ -1,10 +1,11 @@
 //! Request and response header rules at route and virtual-host level, with every append action.
 
-use super::{T, fill};
+use super::T;
 use http::{HeaderName, HeaderValue, Method};
 use mesh_tests::backend::Http;
 use mesh_tests::client::{Connection, body, request};
-use mesh_tests::{proxy, within};
+use mesh_tests::proxy::{self, fill};
+use mesh_tests::within;
 
 const RULES: &str = r#"
 admin: { address: 127.0.0.1:0 }

@@ -1,10 +1,11 @@
 //! Virtual-host selection by Host / `:authority`: exact, `*.suffix`, `prefix.*`, `*`, and ports.
 
-use super::{T, fill};
+use super::T;
 use http::StatusCode;
 use mesh_tests::backend::Http;
 use mesh_tests::client::{self, Connection};
-use mesh_tests::{proxy, within};
+use mesh_tests::proxy::{self, fill};
+use mesh_tests::within;
 
 const VHOSTS: &str = r#"
 admin: { address: 127.0.0.1:0 }

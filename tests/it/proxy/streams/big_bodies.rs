@@ -27,25 +27,11 @@ static XS: [u8; 64 * 1024] = [b'x'; 64 * 1024];
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Listener `web` to cluster `big` with the route timeout off (a transfer may take long).
-fn yaml(backend: SocketAddr) -> String {
-    format!(
-        r#"
-admin: {{ address: 127.0.0.1:0 }}
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-    virtual_hosts:
-      - name: all
-        domains: ["*"]
-        routes:
-          - match: {{ prefix: "/" }}
-            route: {{ cluster: big, timeout: 0s }}
-clusters:
-  - name: big
-    endpoints:
-      - {{ address: "{backend}" }}
-"#
-    )
+async fn start_proxy(backend: SocketAddr) -> (mesh_proxy::Running, SocketAddr) {
+    proxy::Config::new("big", &[backend])
+        .route_timeout("0s")
+        .start()
+        .await
 }
 
 /// A proxied HTTP/1.1 connection that has already carried one request, so the connections on both
@@ -117,7 +103,7 @@ async fn upload_of_1_gib_streams_with_bounded_memory() {
     within(T, async {
         let _one = ONE_AT_A_TIME.lock().await;
         let b1 = Http::start("b1").await;
-        let (_proxy, addr) = proxy::start_with_listener(&yaml(b1.addr()), "web").await;
+        let (_proxy, addr) = start_proxy(b1.addr()).await;
         let mut h1 = warm_connection(addr).await;
         upload(&mut h1, Upload::ContentLength).await;
         upload(&mut h1, Upload::Chunked).await;
@@ -133,7 +119,7 @@ async fn download_of_1_gib_streams_with_bounded_memory() {
     within(T, async {
         let _one = ONE_AT_A_TIME.lock().await;
         let b1 = Http::start("b1").await;
-        let (_proxy, addr) = proxy::start_with_listener(&yaml(b1.addr()), "web").await;
+        let (_proxy, addr) = start_proxy(b1.addr()).await;
         let mut conn = warm_connection(addr).await;
 
         let rss = PeakRss::start();

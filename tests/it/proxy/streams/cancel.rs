@@ -83,28 +83,6 @@ impl Endless {
     }
 }
 
-fn yaml(backend: SocketAddr, protocol: &str) -> String {
-    format!(
-        r#"
-admin: {{ address: 127.0.0.1:0 }}
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-    virtual_hosts:
-      - name: all
-        domains: ["*"]
-        routes:
-          - match: {{ prefix: "/" }}
-            route: {{ cluster: endless, timeout: 0s }}
-clusters:
-  - name: endless
-    protocol: {protocol}
-    endpoints:
-      - {{ address: "{backend}" }}
-"#
-    )
-}
-
 /// Opens a stream through the proxy, reads `hello`, then vanishes. With `upload_open` the request
 /// body is still streaming (a bidi call), else the request is complete (an abandoned download).
 async fn open_and_vanish(mut conn: Connection, upload_open: bool) {
@@ -136,7 +114,11 @@ async fn client_disconnect_cancels_the_upstream_stream() {
             .flat_map(|(protocol, h2)| [(protocol, h2, true), (protocol, h2, false)]);
         for (protocol, downstream_h2, upload_open) in cases {
             let mut backend = Endless::start().await;
-            let (_proxy, addr) = proxy::start_with_listener(&yaml(backend.addr, protocol), "web").await;
+            let (_proxy, addr) = proxy::Config::new("endless", &[backend.addr])
+                .protocol(protocol)
+                .route_timeout("0s")
+                .start()
+                .await;
             let conn = if downstream_h2 {
                 Connection::h2c(addr).await.unwrap()
             } else {

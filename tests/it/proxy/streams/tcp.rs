@@ -2,7 +2,7 @@
 //! ways, and a prompt close when no upstream can be had.
 
 use mesh_tests::backend::TcpEcho;
-use mesh_tests::{proxy, within};
+use mesh_tests::{closed_port, proxy, within};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -47,10 +47,7 @@ async fn bytes_echo_and_half_close_is_forwarded_both_ways() {
 
         // Our FIN must reach the server (it answers `bye\n` only then), and the proxy must keep the
         // other direction open to deliver it, then pass the server's FIN back as our EOF.
-        stream.shutdown().await.unwrap();
-        let mut rest = Vec::new();
-        stream.read_to_end(&mut rest).await.unwrap();
-        assert_eq!(rest, TcpEcho::BYE);
+        assert_eq!(TcpEcho::half_close(&mut stream).await.unwrap(), TcpEcho::BYE);
         assert_eq!(echo.connections(), 1);
     })
     .await;
@@ -103,11 +100,7 @@ async fn wait_closed(addr: SocketAddr) -> (Vec<u8>, Duration) {
 #[tokio::test]
 async fn unreachable_or_missing_upstream_closes_the_connection_promptly() {
     within(T, async {
-        let closed = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            listener.local_addr().unwrap()
-        };
-        let (_proxy, addr) = start_to(closed).await;
+        let (_proxy, addr) = start_to(closed_port()).await;
         let (got, took) = within(Duration::from_secs(5), wait_closed(addr)).await;
         assert!(got.is_empty(), "nothing may be answered: {got:?}");
         assert!(

@@ -9,34 +9,20 @@ use std::time::Duration;
 
 const T: Duration = Duration::from_secs(30);
 
-/// Listener `web` routing everything to cluster `ws` (speaking `protocol`), under a 1 s route timeout.
-fn yaml(backend: SocketAddr, protocol: &str) -> String {
-    format!(
-        r#"
-admin: {{ address: 127.0.0.1:0 }}
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-    virtual_hosts:
-      - name: chat
-        domains: ["chat.example"]
-        routes:
-          - match: {{ prefix: "/" }}
-            route: {{ cluster: ws, timeout: 1s }}
-clusters:
-  - name: ws
-    protocol: {protocol}
-    endpoints:
-      - {{ address: "{backend}" }}
-"#
-    )
+/// Listener `web` serving `chat.example` and routing everything to cluster `ws` (speaking
+/// `protocol`), under a 1 s route timeout.
+fn config(backend: SocketAddr, protocol: &str) -> proxy::Config {
+    proxy::Config::new("ws", &[backend])
+        .protocol(protocol)
+        .route_timeout("1s")
+        .domain("chat.example")
 }
 
 #[tokio::test]
 async fn websocket_messages_echo_through_the_proxy() {
     within(T, async {
         let w1 = WebSocket::start("w1").await;
-        let (_proxy, addr) = proxy::start_with_listener(&yaml(w1.addr(), "http1"), "web").await;
+        let (_proxy, addr) = config(w1.addr(), "http1").start().await;
         let mut ws = WsClient::connect(addr, "chat.example", "/room?x=1")
             .await
             .unwrap();
@@ -66,7 +52,7 @@ async fn websocket_messages_echo_through_the_proxy() {
 async fn websocket_on_an_http2_cluster_goes_upstream_over_http1() {
     within(T, async {
         let w1 = WebSocket::start("w1").await;
-        let (_proxy, addr) = proxy::start_with_listener(&yaml(w1.addr(), "http2"), "web").await;
+        let (_proxy, addr) = config(w1.addr(), "http2").start().await;
         let mut ws = WsClient::connect(addr, "chat.example", "/").await.unwrap();
         assert_eq!(ws.echo_all(&["a", "b"]).await.unwrap(), ["a", "b"]);
         ws.close().await.unwrap();
