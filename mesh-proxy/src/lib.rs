@@ -56,6 +56,29 @@ pub enum StartError {
     ListenerTls { name: String, source: TlsConfigError },
     #[error("cluster TLS: {0}")]
     ClusterTls(#[from] TlsConfigError),
+    /// A valid key this proxy cannot honour yet; refusing beats silently ignoring it.
+    #[error("cluster {cluster:?}: {key} is valid configuration but this proxy does not enforce it yet")]
+    NotEnforced { cluster: String, key: &'static str },
+}
+
+/// Health checking and outlier detection are validated by mesh-core but not yet
+/// wired into the data path; a cluster that asks for them must not start as if
+/// they protected it.
+fn refuse_unenforced(config: &Bootstrap) -> Result<(), StartError> {
+    for c in &config.clusters {
+        let key = if !c.health_checks.is_empty() {
+            "health_checks"
+        } else if c.outlier_detection.is_some() {
+            "outlier_detection"
+        } else {
+            continue;
+        };
+        return Err(StartError::NotEnforced {
+            cluster: c.name.clone(),
+            key,
+        });
+    }
+    Ok(())
 }
 
 /// A started proxy. Dropping it leaves the proxy running until the runtime stops;
@@ -103,6 +126,7 @@ async fn bind(name: &str, address: SocketAddr) -> Result<TcpListener, StartError
 /// Binds every listener and the admin, then starts serving. All binds happen
 /// before anything is spawned, so a failure leaves nothing half-started.
 pub async fn start(config: Bootstrap) -> Result<Running, StartError> {
+    refuse_unenforced(&config)?;
     let stats = stats::Stats::new();
     let upstreams = Arc::new(upstream::Upstreams::build(&config.clusters, &stats)?);
 

@@ -176,3 +176,20 @@ clusters:
         "listener must be closed after the drain"
     );
 }
+
+#[test]
+fn unenforced_health_settings_refuse_to_start() {
+    let file = write_config(
+        "admin: { address: 127.0.0.1:0 }\nclusters:\n  - name: web\n    endpoints: [ { address: \"127.0.0.1:1\" } ]\n    outlier_detection: {}\n",
+    );
+    let out = Command::new(BIN).arg("--config").arg(&file.0).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("\"web\": outlier_detection is valid configuration but"),
+        "{stderr}"
+    );
+    // `validate` checks the file itself, which is fine.
+    let out = Command::new(BIN).arg("validate").arg(&file.0).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -8,8 +8,10 @@
 //!
 //! Only `mesh-core` knows these shapes; every other crate consumes [`crate::policy`].
 
+mod health;
 mod route;
 
+pub use health::*;
 pub use route::*;
 
 use serde::{Deserialize, Serialize};
@@ -109,6 +111,11 @@ pub struct Cluster {
     pub tls: Option<UpstreamTls>,
     #[serde(default)]
     pub endpoints: Vec<Endpoint>,
+    /// Active health checks (usually one).
+    #[serde(default)]
+    pub health_checks: Vec<HealthCheck>,
+    /// Passive health checking: eject hosts that fail requests.
+    pub outlier_detection: Option<OutlierDetection>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

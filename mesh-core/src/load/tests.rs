@@ -2,6 +2,7 @@
 
 mod components;
 mod files;
+mod health;
 mod syntax;
 mod validation;
 

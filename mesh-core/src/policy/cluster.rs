@@ -27,6 +27,8 @@ pub struct Cluster {
     pub idle_timeout: Option<Duration>,
     pub tls: Option<UpstreamTls>,
     pub endpoints: Vec<Endpoint>,
+    pub health_checks: Vec<super::HealthCheck>,
+    pub outlier_detection: Option<super::OutlierDetection>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -108,7 +110,20 @@ pub(crate) fn build(raw: &config::Cluster, path: &Path, issues: &mut Issues) -> 
         .enumerate()
         .filter_map(|(i, e)| endpoint(e, &path.key("endpoints").idx(i), issues))
         .collect();
-    (endpoints.len() == raw.endpoints.len() && (raw.tls.is_none() || tls.is_some())).then_some(())?;
+    let health_checks: Vec<_> = raw
+        .health_checks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| super::health::build(h, &path.key("health_checks").idx(i), issues))
+        .collect();
+    let outlier_detection = raw
+        .outlier_detection
+        .as_ref()
+        .map(|o| super::outlier::build(o, &path.key("outlier_detection"), issues));
+    (endpoints.len() == raw.endpoints.len()
+        && (raw.tls.is_none() || tls.is_some())
+        && health_checks.len() == raw.health_checks.len())
+    .then_some(())?;
     Some(Cluster {
         name: name?,
         connect_timeout,
@@ -117,6 +132,8 @@ pub(crate) fn build(raw: &config::Cluster, path: &Path, issues: &mut Issues) -> 
         idle_timeout,
         tls,
         endpoints,
+        health_checks,
+        outlier_detection: outlier_detection.map(|o| o.ok_or(())).transpose().ok()?,
     })
 }
 

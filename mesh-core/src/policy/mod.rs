@@ -8,7 +8,9 @@
 mod cluster;
 mod errors;
 mod headers;
+mod health;
 mod listener;
+mod outlier;
 mod route;
 mod route_action;
 mod route_build;
@@ -17,7 +19,9 @@ mod serde_helpers;
 pub use cluster::*;
 pub use errors::{ConfigError, InvalidConfig};
 pub use headers::{HeaderAdd, HeaderMutations};
+pub use health::*;
 pub use listener::*;
+pub use outlier::*;
 pub use route::*;
 
 pub(crate) use route_build::build_virtual_hosts;
