@@ -191,7 +191,7 @@ fn tcp(raw: &config::TcpHealthCheck, path: &Path, issues: &mut Issues) -> Option
 /// Envoy writes TCP check payloads as hex text (`"50494e47"` is `PING`).
 fn hex(s: &str) -> Result<Vec<u8>, String> {
     let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.is_empty() || digits.len() % 2 != 0 {
+    if digits.is_empty() || !digits.len().is_multiple_of(2) {
         return Err(format!("{s:?} is not hex bytes (e.g. \"50494e47\" for PING)"));
     }
     digits
