@@ -219,5 +219,9 @@ impl Redirect {
     }
 }
 
+mod hash;
+
+pub use hash::request_hash;
+
 #[cfg(test)]
 mod tests;

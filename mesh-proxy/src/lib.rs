@@ -61,15 +61,21 @@ pub enum StartError {
     NotEnforced { cluster: String, key: &'static str },
 }
 
-/// Health checking and outlier detection are validated by mesh-core but not yet
-/// wired into the data path; a cluster that asks for them must not start as if
-/// they protected it.
+/// Keys mesh-core validates but the data path does not honour yet. A cluster that
+/// asks for them must not start as if they protected or steered it.
 fn refuse_unenforced(config: &Bootstrap) -> Result<(), StartError> {
+    use mesh_core::policy::LbPolicy;
     for c in &config.clusters {
         let key = if !c.health_checks.is_empty() {
             "health_checks"
         } else if c.outlier_detection.is_some() {
             "outlier_detection"
+        } else if c.lb_policy != LbPolicy::RoundRobin {
+            "lb_policy other than round_robin"
+        } else if c.slow_start.is_some() {
+            "slow_start_config"
+        } else if c.endpoints.iter().any(|e| e.priority != 0) {
+            "endpoint priority"
         } else {
             continue;
         };

@@ -9,9 +9,11 @@
 //! Only `mesh-core` knows these shapes; every other crate consumes [`crate::policy`].
 
 mod health;
+mod lb;
 mod route;
 
 pub use health::*;
+pub use lb::*;
 pub use route::*;
 
 use serde::{Deserialize, Serialize};
@@ -21,6 +23,8 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Bootstrap {
+    /// Where this proxy runs (its zone drives zone-aware routing).
+    pub node: Option<Node>,
     pub admin: Option<Admin>,
     /// How long in-flight requests may run on after SIGTERM/SIGINT. Default `30s`.
     pub drain_timeout: Option<String>,
@@ -116,6 +120,14 @@ pub struct Cluster {
     pub health_checks: Vec<HealthCheck>,
     /// Passive health checking: eject hosts that fail requests.
     pub outlier_detection: Option<OutlierDetection>,
+    pub least_request_lb_config: Option<LeastRequestLbConfig>,
+    pub ring_hash_lb_config: Option<RingHashLbConfig>,
+    pub maglev_lb_config: Option<MaglevLbConfig>,
+    pub peak_ewma_lb_config: Option<PeakEwmaLbConfig>,
+    pub common_lb_config: Option<CommonLbConfig>,
+    pub slow_start_config: Option<SlowStartConfig>,
+    /// Drop hosts that discovery removed even while they pass health checks. Default false.
+    pub ignore_health_on_host_removal: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -136,6 +148,8 @@ pub struct Endpoint {
     pub address: Option<String>,
     /// Envoy's `load_balancing_weight`. Default 1.
     pub weight: Option<u32>,
+    /// 0 is the highest priority; lower priorities take traffic as higher ones fail. Default 0.
+    pub priority: Option<u32>,
     pub zone: Option<String>,
     #[serde(default)]
     pub metadata: BTreeMap<String, serde_json::Value>,

@@ -108,6 +108,9 @@ pub struct RouteAction {
     pub prefix_rewrite: Option<String>,
     pub regex_rewrite: Option<RegexRewrite>,
     pub host_rewrite_literal: Option<String>,
+    /// Inputs of the request hash for `ring_hash` and `maglev` clusters.
+    #[serde(default)]
+    pub hash_policy: Vec<super::HashPolicy>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

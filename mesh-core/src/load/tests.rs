@@ -3,6 +3,7 @@
 mod components;
 mod files;
 mod health;
+mod lb;
 mod syntax;
 mod validation;
 

@@ -21,7 +21,11 @@ pub struct Cluster {
     pub name: String,
     #[serde(with = "serde_str")]
     pub connect_timeout: Duration,
-    pub lb_policy: LbPolicy,
+    pub lb_policy: super::LbPolicy,
+    pub common_lb: super::CommonLb,
+    pub slow_start: Option<super::SlowStart>,
+    /// Drop hosts that discovery removed even while they pass health checks.
+    pub ignore_health_on_host_removal: bool,
     pub protocol: UpstreamProtocol,
     #[serde(serialize_with = "serde_str::option::serialize")]
     pub idle_timeout: Option<Duration>,
@@ -29,27 +33,6 @@ pub struct Cluster {
     pub endpoints: Vec<Endpoint>,
     pub health_checks: Vec<super::HealthCheck>,
     pub outlier_detection: Option<super::OutlierDetection>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LbPolicy {
-    /// Smooth weighted round robin.
-    RoundRobin,
-}
-
-impl LbPolicy {
-    const NAMES: &'static [&'static str] = &["round_robin"];
-
-    fn parse(s: &str) -> Result<Self, String> {
-        match s {
-            "round_robin" => Ok(LbPolicy::RoundRobin),
-            other => Err(format!(
-                "{other:?} is not a load-balancing policy (supported: {})",
-                Self::NAMES.join(", ")
-            )),
-        }
-    }
 }
 
 /// Which HTTP version mesh speaks to a cluster's endpoints.
@@ -75,6 +58,8 @@ pub struct UpstreamTls {
 pub struct Endpoint {
     pub address: SocketAddr,
     pub weight: NonZeroU32,
+    /// 0 is the highest priority.
+    pub priority: u32,
     pub zone: Option<String>,
     pub metadata: BTreeMap<String, serde_json::Value>,
 }
@@ -94,10 +79,16 @@ pub(crate) fn build(raw: &config::Cluster, path: &Path, issues: &mut Issues) -> 
         &path.key("idle_timeout"),
         DEFAULT_UPSTREAM_IDLE_TIMEOUT,
     );
-    let lb_policy = match &raw.lb_policy {
-        None => Some(LbPolicy::RoundRobin),
-        Some(s) => issues.check(&path.key("lb_policy"), LbPolicy::parse(s)),
-    };
+    let lb_policy = super::lb::policy(raw, path, issues);
+    let common_lb = super::lb::common(
+        raw.common_lb_config.as_ref(),
+        &path.key("common_lb_config"),
+        issues,
+    );
+    let slow_start = raw
+        .slow_start_config
+        .as_ref()
+        .map(|s| super::lb::slow_start(s, &path.key("slow_start_config"), issues));
     let protocol = match raw.protocol.unwrap_or(config::UpstreamProtocol::Http1) {
         config::UpstreamProtocol::Http1 => UpstreamProtocol::Http1,
         config::UpstreamProtocol::Http2 => UpstreamProtocol::Http2,
@@ -128,6 +119,9 @@ pub(crate) fn build(raw: &config::Cluster, path: &Path, issues: &mut Issues) -> 
         name: name?,
         connect_timeout,
         lb_policy: lb_policy?,
+        common_lb,
+        slow_start: slow_start.map(|s| s.ok_or(())).transpose().ok()?,
+        ignore_health_on_host_removal: raw.ignore_health_on_host_removal.unwrap_or(false),
         protocol,
         idle_timeout,
         tls,
@@ -188,6 +182,7 @@ fn endpoint(raw: &config::Endpoint, path: &Path, issues: &mut Issues) -> Option<
     Some(Endpoint {
         address: address?,
         weight,
+        priority: raw.priority.unwrap_or(0),
         zone: raw.zone.clone(),
         metadata: raw.metadata.clone(),
     })

@@ -9,6 +9,7 @@ mod cluster;
 mod errors;
 mod headers;
 mod health;
+mod lb;
 mod listener;
 mod outlier;
 mod route;
@@ -20,6 +21,7 @@ pub use cluster::*;
 pub use errors::{ConfigError, InvalidConfig};
 pub use headers::{HeaderAdd, HeaderMutations};
 pub use health::*;
+pub use lb::*;
 pub use listener::*;
 pub use outlier::*;
 pub use route::*;
@@ -41,11 +43,20 @@ pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// A whole, valid configuration.
 #[derive(Debug, Clone, Serialize)]
 pub struct Bootstrap {
+    pub node: Node,
     pub admin: Admin,
     #[serde(with = "serde_str")]
     pub drain_timeout: Duration,
     pub listeners: Vec<Listener>,
     pub clusters: Vec<Cluster>,
+}
+
+/// Where this proxy runs; `zone` drives zone-aware routing.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Node {
+    pub id: Option<String>,
+    pub cluster: Option<String>,
+    pub zone: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -123,12 +134,20 @@ impl TryFrom<&config::Bootstrap> for Bootstrap {
             }
         }
         match (issues.0.is_empty(), admin) {
-            (true, Some(admin)) => Ok(Bootstrap {
-                admin,
-                drain_timeout,
-                listeners,
-                clusters,
-            }),
+            (true, Some(admin)) => {
+                let node = raw.node.as_ref().map_or_else(Node::default, |n| Node {
+                    id: n.id.clone(),
+                    cluster: n.cluster.clone(),
+                    zone: n.zone.clone(),
+                });
+                Ok(Bootstrap {
+                    node,
+                    admin,
+                    drain_timeout,
+                    listeners,
+                    clusters,
+                })
+            }
             _ => Err(issues.0),
         }
     }

@@ -134,6 +134,8 @@ pub struct Forward {
     pub regex_rewrite: Option<(Regex, String)>,
     #[serde(serialize_with = "ser::authority_opt")]
     pub host_rewrite_literal: Option<http::uri::Authority>,
+    /// Inputs of the request hash for `ring_hash`/`maglev` clusters.
+    pub hash_policy: Vec<super::HashPolicy>,
 }
 
 #[derive(Debug, Clone, Serialize)]

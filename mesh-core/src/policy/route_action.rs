@@ -65,6 +65,7 @@ pub(crate) fn forward(
         prefix_rewrite: raw.prefix_rewrite.clone(),
         regex_rewrite,
         host_rewrite_literal,
+        hash_policy: super::lb::hash_policies(&raw.hash_policy, &path.key("hash_policy"), issues),
     }))
 }
 

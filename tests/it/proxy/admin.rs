@@ -189,7 +189,7 @@ async fn config_dump_is_json_with_defaults_filled_in() {
         let pool = &clusters[0];
         assert_eq!(pool["name"], "pool");
         assert_eq!(pool["connect_timeout"], "5s");
-        assert_eq!(pool["lb_policy"], "round_robin");
+        assert_eq!(pool["lb_policy"]["policy"], "round_robin");
         assert_eq!(pool["protocol"], "http1");
         assert_eq!(pool["idle_timeout"], "1h");
         assert_eq!(pool["endpoints"][0]["address"], b1.addr().to_string());

@@ -131,9 +131,9 @@ fn cluster_and_admin_mistakes() {
             "greater than 0s",
         ),
         (
-            "{ name: c, lb_policy: maglev }",
+            "{ name: c, lb_policy: fastest }",
             "clusters[0].lb_policy",
-            "supported: round_robin",
+            "one of round_robin, random, least_request, ring_hash, maglev, peak_ewma",
         ),
         (
             "{ name: c, tls: { cert_file: client.pem } }",

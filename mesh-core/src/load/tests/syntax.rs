@@ -29,7 +29,7 @@ fn a_misspelt_key_is_one_error_naming_it_and_the_right_keys() {
     let yaml = "clusters:\n  - name: a\n    endpoints: [ { adress: \"1.2.3.4:5\" } ]\n";
     let m = syntax_error(yaml);
     assert!(m.contains("unknown field `adress`"), "{m}");
-    assert!(m.contains("address, weight, zone, metadata"), "{m}");
+    assert!(m.contains("address, weight, priority, zone, metadata"), "{m}");
     assert!(m.contains("line 3, column 20"), "{m}");
     let top = "listener:\n  - name: a\n";
     let m = syntax_error(top);
