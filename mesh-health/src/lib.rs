@@ -1,16 +1,29 @@
-//! mesh-health: knowing which hosts should get traffic.
+//! mesh-health: knowing which hosts should get traffic, tier 1 of mesh.
 //!
-//! This crate will own (issue: load balancing, health checking and outlier detection):
-//! - **Active health checks** as background tasks: HTTP (path, expected statuses, host),
-//!   TCP (connect, optional send/expect) and gRPC (`grpc.health.v1`), with Envoy's
-//!   `interval`, `timeout`, `unhealthy_threshold`, `healthy_threshold`, jitter and
-//!   `no_traffic_interval`; `x-mesh-immediate-health-check-fail` fails a host at once.
-//! - **Outlier detection** as a filter on a `tower::discover::Discover` stream: consecutive
-//!   5xx / gateway / local-origin failures, success-rate and failure-percentage ejection,
-//!   with Envoy's sweep, ejection-time and `max_ejection_percent` semantics.
-//! - Health state published through `watch` channels so the request path reads it
-//!   without locks; health has primacy over discovery.
+//! - [`probe()`]: one active health check (HTTP/1.1, TCP, gRPC `grpc.health.v1`) of one host,
+//!   bounded by the check's timeout, as an [`Outcome`]; a failure names its [`ProbeFailure`].
+//! - [`host`]: [`HostHealth`], Envoy's per-host threshold state machine, and its [`Schedule`]
+//!   (interval by state and traffic, plus jitter). Pure: times and RNG are passed in.
+//! - [`checker`]: [`HealthChecker`], the per-cluster control loop that follows the member hosts,
+//!   runs one check task per host and publishes a [`HealthSnapshot`] through a `watch` channel.
 //!
-//! It depends on `mesh-core` only and meets the balancers through tower traits.
-//! Nothing is implemented yet: the proxy currently treats every configured endpoint
-//! as healthy.
+//! Depends only on `mesh-core` (whose `policy::HealthCheck` it consumes). Outlier detection, the
+//! other half of this crate's brief, is not implemented yet.
+//!
+//! ```
+//! use mesh_health::{HealthSnapshot, fuzzy_match};
+//! assert!(HealthSnapshot::default().is_empty());
+//! assert!(fuzzy_match(&[b"PONG".to_vec()], b"+PONG\r\n"));
+//! ```
+
+pub mod checker;
+pub mod host;
+mod outcome;
+mod probe;
+pub mod snapshot;
+
+pub use checker::{HealthChecker, HealthCheckerHandle};
+pub use host::{HealthState, HostHealth, Schedule, Transition};
+pub use outcome::{Outcome, ProbeFailure};
+pub use probe::{IMMEDIATE_FAIL_HEADER, fuzzy_match, probe};
+pub use snapshot::{CheckStatus, HealthSnapshot, HealthStats, HostStatus};
