@@ -4,7 +4,7 @@
 //! |---------------------|-------------------------------------------------------------|
 //! | `/ready`            | 200 `LIVE`, or 503 `DRAINING` once a drain has begun        |
 //! | `/stats/prometheus` | request counts by listener, cluster and response code       |
-//! | `/clusters`         | Envoy's text form (`web::127.0.0.1:8081::weight::1`); `?format=json` for JSON |
+//! | `/clusters`         | Envoy's text form (`web::127.0.0.1:8081::weight::1`, `::zone::`, `::rq_active::`); `?format=json` for JSON |
 //! | `/config_dump`      | the effective (validated, defaults filled) config as JSON   |
 //!
 //! It serves HTTP/1.1 only, is not counted in the drain (it stays up while the
@@ -84,15 +84,11 @@ impl Admin {
         let mut out = String::new();
         for c in &self.upstreams.clusters {
             let name = &c.policy.name;
-            for (e, weight) in c.endpoints.iter() {
-                let _ = writeln!(out, "{name}::{}::weight::{weight}", e.addr);
-                let zone = c
-                    .policy
-                    .endpoints
-                    .iter()
-                    .find(|p| p.address == e.addr)
-                    .and_then(|p| p.zone.as_deref());
-                let _ = writeln!(out, "{name}::{}::zone::{}", e.addr, zone.unwrap_or(""));
+            for (e, p) in c.endpoints.iter().zip(&c.policy.endpoints) {
+                let addr = e.addr;
+                let _ = writeln!(out, "{name}::{addr}::weight::{}", p.weight);
+                let _ = writeln!(out, "{name}::{addr}::zone::{}", p.zone.as_deref().unwrap_or(""));
+                let _ = writeln!(out, "{name}::{addr}::rq_active::{}", e.load.active());
             }
         }
         out
@@ -104,10 +100,26 @@ impl Admin {
             .clusters
             .iter()
             .map(|c| {
+                let endpoints: Vec<_> = c
+                    .endpoints
+                    .iter()
+                    .zip(&c.policy.endpoints)
+                    .map(|(e, p)| {
+                        serde_json::json!({
+                            "address": p.address,
+                            "weight": p.weight,
+                            "priority": p.priority,
+                            "zone": p.zone,
+                            "metadata": p.metadata,
+                            "rq_active": e.load.active(),
+                        })
+                    })
+                    .collect();
                 serde_json::json!({
                     "name": c.policy.name,
                     "protocol": c.policy.protocol,
-                    "endpoints": c.policy.endpoints,
+                    "lb_policy": c.policy.lb_policy,
+                    "endpoints": endpoints,
                 })
             })
             .collect();

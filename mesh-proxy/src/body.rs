@@ -140,3 +140,37 @@ where
         self.inner.size_hint()
     }
 }
+
+pin_project! {
+    /// A body that holds `guard` until the body is dropped (finished or abandoned):
+    /// how a request stays "in flight" for least-request balancing while its
+    /// response streams.
+    pub(crate) struct WithGuard<B, G> {
+        #[pin]
+        inner: B,
+        guard: G,
+    }
+}
+
+impl<B, G> WithGuard<B, G> {
+    pub(crate) fn new(inner: B, guard: G) -> Self {
+        WithGuard { inner, guard }
+    }
+}
+
+impl<B: Body, G> Body for WithGuard<B, G> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+        self.project().inner.poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}

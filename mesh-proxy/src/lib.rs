@@ -33,7 +33,7 @@ pub use body::{ProxyBody, ResponseTimeout};
 pub use drain::DrainOutcome;
 pub use stats::names as stat_names;
 pub use tls::TlsConfigError;
-pub use upstream::ConnectError;
+pub use upstream::{BalancerError, ConnectError};
 
 use mesh_core::policy::{Bootstrap, ListenerKind};
 use std::net::SocketAddr;
@@ -56,6 +56,8 @@ pub enum StartError {
     ListenerTls { name: String, source: TlsConfigError },
     #[error("cluster TLS: {0}")]
     ClusterTls(#[from] TlsConfigError),
+    #[error(transparent)]
+    Balancer(#[from] upstream::BalancerError),
     /// A valid key this proxy cannot honour yet; refusing beats silently ignoring it.
     #[error("cluster {cluster:?}: {key} is valid configuration but this proxy does not enforce it yet")]
     NotEnforced { cluster: String, key: &'static str },
@@ -64,14 +66,11 @@ pub enum StartError {
 /// Keys mesh-core validates but the data path does not honour yet. A cluster that
 /// asks for them must not start as if they protected or steered it.
 fn refuse_unenforced(config: &Bootstrap) -> Result<(), StartError> {
-    use mesh_core::policy::LbPolicy;
     for c in &config.clusters {
         let key = if !c.health_checks.is_empty() {
             "health_checks"
         } else if c.outlier_detection.is_some() {
             "outlier_detection"
-        } else if c.lb_policy != LbPolicy::RoundRobin {
-            "lb_policy other than round_robin"
         } else if c.slow_start.is_some() {
             "slow_start_config"
         } else if c.endpoints.iter().any(|e| e.priority != 0) {

@@ -53,7 +53,8 @@ impl TcpProxy {
         D: AsyncRead + AsyncWrite + Unpin,
     {
         let Some(cluster) = self.cluster() else { return };
-        let Some(endpoint) = cluster.endpoints.pick() else {
+        // No request to hash here: hashing policies get a random point.
+        let Some(endpoint) = cluster.pick(None) else {
             cluster.stats.no_healthy.increment(1);
             return tracing::debug!(%peer, cluster = %cluster.policy.name, "no healthy upstream; closing");
         };
@@ -70,6 +71,7 @@ impl TcpProxy {
             }
         };
         let _ = upstream.set_nodelay(true);
+        let _in_flight = endpoint.load.start(tokio::time::Instant::now().into_std());
         self.connections.increment(1);
         tokio::select! {
             result = tokio::io::copy_bidirectional(&mut downstream, &mut upstream) => {

@@ -9,12 +9,14 @@
 use super::headers::{forwarded, is_upgrade, join_cookies, strip_hop_by_hop};
 use super::local_reply::ProxyError;
 use super::{ConnInfo, Router, Target, upgrade};
-use crate::body::{Deadline, NotifyEnd, ProxyBody, WithDeadline, boxed};
+use crate::body::{Deadline, NotifyEnd, ProxyBody, WithDeadline, WithGuard, boxed};
 use http::header::{EXPECT, HOST};
 use http::uri::{PathAndQuery, Scheme};
 use http::{HeaderValue, Request, Response, StatusCode, Uri, Version};
 use hyper::body::Incoming;
 use mesh_core::policy::{ClusterSpecifier, Forward};
+use mesh_core::routing::{RequestHead, request_hash};
+use tokio::time::Instant;
 
 pub(super) async fn forward(
     router: &Router,
@@ -32,10 +34,21 @@ pub(super) async fn forward(
         .clusters
         .get(cluster_ref.index)
         .ok_or(ProxyError::NoHealthyUpstream)?;
-    let Some(endpoint) = cluster.endpoints.pick() else {
+    let hash = cluster.wants_hash().then(|| {
+        let head = RequestHead {
+            method: req.method(),
+            authority: target.authority.as_str(),
+            path: req.uri().path(),
+            scheme: if conn.tls { "https" } else { "http" },
+            headers: req.headers(),
+        };
+        request_hash(&fwd.hash_policy, &head, req.uri().query(), conn.peer.ip(), mesh_lb::hash_key)
+    });
+    let Some(endpoint) = cluster.pick(hash.flatten()) else {
         cluster.stats.no_healthy.increment(1);
         return Err(ProxyError::NoHealthyUpstream);
     };
+    let in_flight = endpoint.load.start(Instant::now().into_std());
 
     let upgrade = req.version() == Version::HTTP_11 && is_upgrade(req.headers());
     let downstream_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
@@ -102,6 +115,8 @@ pub(super) async fn forward(
             result = send => (result, Some(deadline)),
             () = &mut deadline => {
                 cluster.stats.timeout.increment(1);
+                // A timeout is the slowest answer there is: let peak-EWMA see it.
+                in_flight.finish(Instant::now().into_std());
                 return Err(ProxyError::Timeout);
             }
         },
@@ -116,6 +131,10 @@ pub(super) async fn forward(
         }
     })?;
     cluster.stats.rq.record(response.status());
+    // Latency to response headers feeds peak-EWMA; the request stays in flight
+    // (for least-request) until its response body is done.
+    let now = Instant::now().into_std();
+    endpoint.load.observe(now.saturating_duration_since(in_flight.started()), now);
 
     let switched = response.status() == StatusCode::SWITCHING_PROTOCOLS;
     if let (true, Some(downstream)) = (switched, downstream_upgrade) {
@@ -128,8 +147,9 @@ pub(super) async fn forward(
     let (mut parts, body) = response.into_parts();
     strip_hop_by_hop(&mut parts.headers, switched && upgrade);
     let body = match deadline {
-        Some(deadline) if !switched => boxed(WithDeadline::new(body, deadline)),
-        _ => boxed(body),
+        Some(deadline) if !switched => boxed(WithGuard::new(WithDeadline::new(body, deadline), in_flight)),
+        _ if switched => boxed(body),
+        _ => boxed(WithGuard::new(body, in_flight)),
     };
     Ok(Response::from_parts(parts, body))
 }

@@ -2,21 +2,26 @@
 //!
 //! Each endpoint owns its pools (hyper-util's pooling client over a connector that
 //! dials only that endpoint), so keep-alive and HTTP/2 multiplexing are per host,
-//! as in Envoy. The balancer is a lock-free weighted round robin over the endpoints.
+//! as in Envoy. The balancer is the cluster's `lb_policy` picker from mesh-lb over the
+//! endpoints; each endpoint's [`Load`] (requests in flight, latency) is shared by the
+//! request path and the balancer.
 
+mod balancer;
 mod connector;
 
+pub use balancer::BalancerError;
 pub use connector::ConnectError;
 
 use crate::body::ProxyBody;
 use crate::stats::ClusterStats;
-use crate::tls::{ClientTls, TlsConfigError, client_tls};
+use crate::tls::{ClientTls, client_tls};
 use connector::Connector;
 use http::Version;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use mesh_core::policy::{Cluster, UpstreamProtocol};
-use mesh_lb::WeightedRoundRobin;
+use balancer::Balancer;
+use mesh_lb::Load;
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 use std::net::SocketAddr;
@@ -33,13 +38,17 @@ pub(crate) struct Upstreams {
 #[derive(Debug)]
 pub(crate) struct ClusterRuntime {
     pub(crate) policy: Cluster,
-    pub(crate) endpoints: WeightedRoundRobin<Endpoint>,
+    /// In `policy.endpoints` order; the balancer picks indices into it.
+    pub(crate) endpoints: Vec<Endpoint>,
+    balancer: Balancer,
     pub(crate) stats: ClusterStats,
 }
 
 #[derive(Debug)]
 pub(crate) struct Endpoint {
     pub(crate) addr: SocketAddr,
+    /// Requests in flight and latency, read by load-aware balancers and `/clusters`.
+    pub(crate) load: Arc<Load>,
     /// HTTP/1.1 pool: `http1` clusters, and upgrades (WebSocket) on every cluster.
     h1: HttpClient,
     /// `http2`: prior knowledge or ALPN h2. `auto`: h2c in cleartext, ALPN choice over TLS.
@@ -87,7 +96,7 @@ impl Endpoint {
 }
 
 impl Upstreams {
-    pub(crate) fn build(clusters: &[Cluster], stats: &crate::stats::Stats) -> Result<Self, TlsConfigError> {
+    pub(crate) fn build(clusters: &[Cluster], stats: &crate::stats::Stats) -> Result<Self, crate::StartError> {
         let clusters = clusters
             .iter()
             .map(|c| ClusterRuntime::build(c, stats))
@@ -97,17 +106,30 @@ impl Upstreams {
 }
 
 impl ClusterRuntime {
-    fn build(policy: &Cluster, stats: &crate::stats::Stats) -> Result<Self, TlsConfigError> {
+    fn build(policy: &Cluster, stats: &crate::stats::Stats) -> Result<Self, crate::StartError> {
         let tls = policy.tls.as_ref().map(client_tls).transpose()?;
-        let endpoints = policy
+        let endpoints: Vec<Endpoint> = policy
             .endpoints
             .iter()
-            .map(|e| (Endpoint::build(policy, e.address, tls.as_ref()), e.weight));
+            .map(|e| Endpoint::build(policy, e.address, tls.as_ref()))
+            .collect();
+        let loads: Vec<Arc<Load>> = endpoints.iter().map(|e| e.load.clone()).collect();
         Ok(ClusterRuntime {
+            balancer: Balancer::build(policy, &loads)?,
             policy: policy.clone(),
-            endpoints: WeightedRoundRobin::new(endpoints),
+            endpoints,
             stats: stats.cluster(&policy.name),
         })
+    }
+
+    /// The endpoint for a request; `hash` matters only to consistent-hashing policies.
+    pub(crate) fn pick(&self, hash: Option<u64>) -> Option<&Endpoint> {
+        self.balancer.pick(hash).and_then(|i| self.endpoints.get(i))
+    }
+
+    /// Whether picks depend on a request hash (worth computing one).
+    pub(crate) fn wants_hash(&self) -> bool {
+        self.balancer.is_hashing()
     }
 }
 
@@ -130,7 +152,7 @@ impl Endpoint {
             (UpstreamProtocol::Auto, None) => Some(client(cluster, connector(None), true)),
             (UpstreamProtocol::Auto, Some(t)) => Some(client(cluster, connector(Some(&t.auto)), false)),
         };
-        Endpoint { addr, h1, h2 }
+        Endpoint { addr, load: balancer::load_for(&cluster.lb_policy), h1, h2 }
     }
 }
 
