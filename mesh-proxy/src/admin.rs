@@ -84,8 +84,10 @@ impl Admin {
         let mut out = String::new();
         for c in &self.upstreams.clusters {
             let name = &c.policy.name;
+            let health = c.health.load();
             for (e, p) in c.endpoints.iter().zip(&c.policy.endpoints) {
                 let addr = e.addr;
+                let _ = writeln!(out, "{name}::{addr}::health_flags::{}", health_flags(health.as_deref(), &addr));
                 let _ = writeln!(out, "{name}::{addr}::weight::{}", p.weight);
                 let _ = writeln!(out, "{name}::{addr}::zone::{}", p.zone.as_deref().unwrap_or(""));
                 let _ = writeln!(out, "{name}::{addr}::rq_active::{}", e.load.active());
@@ -112,6 +114,7 @@ impl Admin {
                             "zone": p.zone,
                             "metadata": p.metadata,
                             "rq_active": e.load.active(),
+                            "health_flags": health_flags(c.health.load().as_deref(), &e.addr),
                         })
                     })
                     .collect();
@@ -124,6 +127,22 @@ impl Admin {
             })
             .collect();
         serde_json::json!({ "clusters": clusters }).to_string()
+    }
+}
+
+/// Envoy's health flags for a host: `healthy`, or `/failed_active_hc` (with the
+/// reason and since-when the host has been failing).
+fn health_flags(health: Option<&mesh_health::HealthSnapshot>, addr: &std::net::SocketAddr) -> String {
+    match health.and_then(|h| h.get(addr)) {
+        None => "healthy".into(),
+        Some(s) if s.healthy => "healthy".into(),
+        Some(s) => {
+            let since = s.since.elapsed().as_secs();
+            match &s.last_failure {
+                Some(reason) => format!("/failed_active_hc ({reason}; for {since}s)"),
+                None => format!("/failed_active_hc (not checked yet; for {since}s)"),
+            }
+        }
     }
 }
 

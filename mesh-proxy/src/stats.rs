@@ -5,7 +5,7 @@
 //! lazily per status code and cached in a fixed table, so the request path does one
 //! atomic add and no map lookup after the first request with a given code.
 
-use metrics::{Counter, Key, Label, Recorder};
+use metrics::{Counter, Gauge, Key, Label, Recorder};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 use std::sync::{Arc, OnceLock};
 
@@ -18,6 +18,9 @@ pub mod names {
     pub const UPSTREAM_RQ_RESET: &str = "mesh_cluster_upstream_rq_reset_total";
     pub const UPSTREAM_RQ_NO_HEALTHY: &str = "mesh_cluster_upstream_rq_no_healthy_total";
     pub const DOWNSTREAM_CX: &str = "mesh_downstream_cx_total";
+    pub const MEMBERSHIP_HEALTHY: &str = "mesh_cluster_membership_healthy";
+    pub const MEMBERSHIP_TOTAL: &str = "mesh_cluster_membership_total";
+    pub const LB_HEALTHY_PANIC: &str = "mesh_cluster_lb_healthy_panic_total";
     pub const TCP_UPSTREAM_CX: &str = "mesh_tcp_upstream_cx_total";
 }
 
@@ -54,6 +57,12 @@ impl Stats {
             .register_counter(&Key::from_parts(name, labels), &META)
     }
 
+    fn gauge(&self, name: &'static str, labels: Vec<Label>) -> Gauge {
+        static META: metrics::Metadata<'static> =
+            metrics::Metadata::new("mesh", metrics::Level::INFO, Some(module_path!()));
+        self.recorder.register_gauge(&Key::from_parts(name, labels), &META)
+    }
+
     pub(crate) fn listener(&self, listener: &str) -> CodeCounters {
         CodeCounters::new(
             self.clone(),
@@ -71,6 +80,9 @@ impl Stats {
             timeout: one(names::UPSTREAM_RQ_TIMEOUT),
             reset: one(names::UPSTREAM_RQ_RESET),
             no_healthy: one(names::UPSTREAM_RQ_NO_HEALTHY),
+            panic: one(names::LB_HEALTHY_PANIC),
+            healthy: self.gauge(names::MEMBERSHIP_HEALTHY, vec![label.clone()]),
+            total: self.gauge(names::MEMBERSHIP_TOTAL, vec![label.clone()]),
         }
     }
 
@@ -119,4 +131,8 @@ pub(crate) struct ClusterStats {
     pub(crate) timeout: Counter,
     pub(crate) reset: Counter,
     pub(crate) no_healthy: Counter,
+    /// Requests balanced across all endpoints because too few were healthy.
+    pub(crate) panic: Counter,
+    pub(crate) healthy: Gauge,
+    pub(crate) total: Gauge,
 }

@@ -3,6 +3,7 @@
 mod admin;
 mod errors;
 mod grpc;
+mod health;
 mod lb_policies;
 mod limits;
 mod protocols;

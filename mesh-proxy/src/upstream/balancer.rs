@@ -46,10 +46,15 @@ pub(crate) fn load_for(policy: &LbPolicy) -> Arc<Load> {
 }
 
 impl Balancer {
-    /// Builds the picker for `cluster` over endpoints `0..loads.len()`.
-    pub(crate) fn build(cluster: &Cluster, loads: &[Arc<Load>]) -> Result<Self, BalancerError> {
-        let weights = || cluster.endpoints.iter().enumerate().map(|(i, e)| (i, e.weight));
-        let with_load = || weights().zip(loads.iter().cloned()).map(|((i, w), l)| (i, w, l));
+    /// Builds the picker for `cluster` over the endpoints at indices `eligible`
+    /// (`loads` is indexed like `cluster.endpoints`).
+    pub(crate) fn build(cluster: &Cluster, loads: &[Arc<Load>], eligible: &[usize]) -> Result<Self, BalancerError> {
+        let weights = || {
+            eligible
+                .iter()
+                .filter_map(|&i| cluster.endpoints.get(i).map(|e| (i, e.weight)))
+        };
+        let with_load = || weights().filter_map(|(i, w)| loads.get(i).map(|l| (i, w, l.clone())));
         let keyed = || weights().map(|(i, w)| (i, cluster.endpoints[i].address.to_string(), w));
         let err = |policy: &'static str, reason: String| BalancerError {
             cluster: cluster.name.clone(),
@@ -95,8 +100,4 @@ impl Balancer {
         picked.copied()
     }
 
-    /// Whether the policy picks by a request hash.
-    pub(crate) fn is_hashing(&self) -> bool {
-        matches!(self, Balancer::RingHash(_) | Balancer::Maglev(_))
-    }
 }

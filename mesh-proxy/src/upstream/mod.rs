@@ -8,6 +8,7 @@
 
 mod balancer;
 mod connector;
+pub(crate) mod membership;
 
 pub use balancer::BalancerError;
 pub use connector::ConnectError;
@@ -20,7 +21,10 @@ use http::Version;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use mesh_core::policy::{Cluster, UpstreamProtocol};
+use arc_swap::{ArcSwap, ArcSwapOption};
 use balancer::Balancer;
+use membership::Pickset;
+use mesh_health::HealthSnapshot;
 use mesh_lb::Load;
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
@@ -40,7 +44,10 @@ pub(crate) struct ClusterRuntime {
     pub(crate) policy: Cluster,
     /// In `policy.endpoints` order; the balancer picks indices into it.
     pub(crate) endpoints: Vec<Endpoint>,
-    balancer: Balancer,
+    /// The balancer over the eligible endpoints, republished by the membership task.
+    pickset: ArcSwap<Pickset>,
+    /// The latest active health snapshot (`None` without health checks).
+    pub(crate) health: ArcSwapOption<HealthSnapshot>,
     pub(crate) stats: ClusterStats,
 }
 
@@ -114,22 +121,35 @@ impl ClusterRuntime {
             .map(|e| Endpoint::build(policy, e.address, tls.as_ref()))
             .collect();
         let loads: Vec<Arc<Load>> = endpoints.iter().map(|e| e.load.clone()).collect();
+        // Until the first health snapshot arrives every endpoint is eligible; with
+        // checks configured that snapshot marks them all unhealthy, which is panic
+        // mode (all endpoints) until the first checks pass.
+        let all: Vec<usize> = (0..endpoints.len()).collect();
+        let pickset = Pickset { balancer: Balancer::build(policy, &loads, &all)?, panic: false };
+        let stats = stats.cluster(&policy.name);
+        stats.healthy.set(endpoints.len() as f64);
+        stats.total.set(endpoints.len() as f64);
         Ok(ClusterRuntime {
-            balancer: Balancer::build(policy, &loads)?,
+            pickset: ArcSwap::from_pointee(pickset),
+            health: ArcSwapOption::empty(),
             policy: policy.clone(),
             endpoints,
-            stats: stats.cluster(&policy.name),
+            stats,
         })
     }
 
     /// The endpoint for a request; `hash` matters only to consistent-hashing policies.
     pub(crate) fn pick(&self, hash: Option<u64>) -> Option<&Endpoint> {
-        self.balancer.pick(hash).and_then(|i| self.endpoints.get(i))
+        let pickset = self.pickset.load();
+        if pickset.panic {
+            self.stats.panic.increment(1);
+        }
+        pickset.balancer.pick(hash).and_then(|i| self.endpoints.get(i))
     }
 
     /// Whether picks depend on a request hash (worth computing one).
     pub(crate) fn wants_hash(&self) -> bool {
-        self.balancer.is_hashing()
+        self.policy.lb_policy.is_hashing()
     }
 }
 

@@ -4,6 +4,7 @@
 //! of them ([`HttpMode`]); with TLS on, ALPN offers what the mode allows (`h2`, `http/1.1`).
 //!
 //! Paths (everything else is described, see [`Received`]):
+//! - `/healthz`: answers the status set with [`Http::set_health`] (200 at start), uncounted;
 //! - `/status/{code}`: answers `code` (with the description as body, empty for 204/304);
 //! - `/delay/{ms}`: sleeps `ms` (at most 10 minutes), then describes;
 //! - `/reset`: aborts the connection with a TCP RST before answering (h1 and h2 alike);
@@ -82,7 +83,13 @@ impl HttpBuilder {
     pub async fn start(self) -> Http {
         let (listener, addr) = bind_loopback().await;
         let requests = Arc::new(AtomicUsize::new(0));
-        let handler = Arc::new(Handler::new(self.name.clone(), self.tls, requests.clone()));
+        let health = Arc::new(std::sync::atomic::AtomicU16::new(200));
+        let handler = Arc::new(Handler::new(
+            self.name.clone(),
+            self.tls,
+            requests.clone(),
+            health.clone(),
+        ));
         let acceptor = self
             .tls
             .then(|| TlsAcceptor::from(tls::server_config(self.mode.alpn())));
@@ -92,6 +99,7 @@ impl HttpBuilder {
             addr,
             tls: self.tls,
             requests,
+            health,
             _task: AbortOnDrop(task),
         }
     }
@@ -104,6 +112,7 @@ pub struct Http {
     addr: SocketAddr,
     tls: bool,
     requests: Arc<AtomicUsize>,
+    health: Arc<std::sync::atomic::AtomicU16>,
     _task: AbortOnDrop,
 }
 
@@ -135,6 +144,11 @@ impl Http {
     }
 
     /// Requests received so far (every path counts, `/reset` included).
+    /// Makes `/healthz` answer `status` (200 at start); health checks never count as requests.
+    pub fn set_health(&self, status: u16) {
+        self.health.store(status, Ordering::SeqCst);
+    }
+
     pub fn requests(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
     }

@@ -67,11 +67,23 @@ pub(crate) struct Handler {
     name: String,
     tls: bool,
     requests: Arc<AtomicUsize>,
+    /// Status `/healthz` answers (flipped by tests); health checks are not counted as requests.
+    health: Arc<std::sync::atomic::AtomicU16>,
 }
 
 impl Handler {
-    pub(crate) fn new(name: String, tls: bool, requests: Arc<AtomicUsize>) -> Self {
-        Self { name, tls, requests }
+    pub(crate) fn new(
+        name: String,
+        tls: bool,
+        requests: Arc<AtomicUsize>,
+        health: Arc<std::sync::atomic::AtomicU16>,
+    ) -> Self {
+        Self {
+            name,
+            tls,
+            requests,
+            health,
+        }
     }
 
     pub(crate) async fn handle(
@@ -79,6 +91,12 @@ impl Handler {
         req: Request<Incoming>,
         reset: &ConnReset,
     ) -> Result<Response<RespBody>, BoxError> {
+        if req.uri().path() == "/healthz" {
+            let code = StatusCode::from_u16(self.health.load(Ordering::SeqCst)).unwrap_or(StatusCode::OK);
+            let mut reply = Response::new(Full::new(Bytes::new()).map_err(|e| match e {}).boxed());
+            *reply.status_mut() = code;
+            return Ok(reply);
+        }
         self.requests.fetch_add(1, Ordering::SeqCst);
         let path = req.uri().path().to_owned();
         let mut segments = path.trim_start_matches('/').splitn(2, '/');

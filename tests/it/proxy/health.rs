@@ -1,0 +1,155 @@
+//! Active health checking through the real proxy: a backend whose health endpoint
+//! fails stops getting traffic within interval × threshold and comes back once it
+//! recovers; below the panic threshold traffic spreads across every backend; and
+//! `/clusters` and the stats say so.
+
+use mesh_tests::backend::Http;
+use mesh_tests::client::Connection;
+use mesh_tests::proxy::{self, admin_get, counter, fill};
+use mesh_tests::{eventually, within};
+use std::collections::HashSet;
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(60);
+
+fn yaml(panic_threshold: u32) -> String {
+    format!(
+        r#"
+admin: {{ address: 127.0.0.1:0 }}
+listeners:
+  - name: web
+    address: 127.0.0.1:0
+    virtual_hosts:
+      - {{ name: all, domains: ["*"], routes: [ {{ match: {{ prefix: "/" }}, route: {{ cluster: pool }} }} ] }}
+clusters:
+  - name: pool
+    common_lb_config: {{ healthy_panic_threshold: {panic_threshold} }}
+    health_checks:
+      - {{ interval: 100ms, timeout: 1s, unhealthy_threshold: 2, healthy_threshold: 2, http_health_check: {{ path: /healthz }} }}
+    endpoints: [ {{ address: "$B1" }}, {{ address: "$B2" }}, {{ address: "$B3" }} ]
+"#
+    )
+}
+
+/// Which backends answered `n` requests on `conn`.
+async fn answered(conn: &mut Connection, n: usize) -> HashSet<String> {
+    let mut seen = HashSet::new();
+    for i in 0..n {
+        let reply = conn.get("site.test", &format!("/r/{i}")).await.unwrap();
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        seen.insert(reply.header("x-backend").unwrap().to_owned());
+    }
+    seen
+}
+
+#[tokio::test]
+async fn failing_health_checks_take_a_backend_out_and_recovery_brings_it_back() {
+    within(T, async {
+        let b = [
+            Http::start("b1").await,
+            Http::start("b2").await,
+            Http::start("b3").await,
+        ];
+        let vars = [("B1", b[0].addr()), ("B2", b[1].addr()), ("B3", b[2].addr())];
+        let (proxy, addr) = proxy::start_with_listener(&fill(&yaml(50), &vars), "web").await;
+        let admin = proxy.admin_addr();
+        let healthy = || counter(admin, "mesh_cluster_membership_healthy", [("cluster", "pool")]);
+        eventually(Duration::from_secs(10), "all three healthy", || async {
+            healthy().await == 3
+        })
+        .await;
+
+        let mut conn = Connection::h2c(addr).await.unwrap();
+        assert_eq!(answered(&mut conn, 30).await.len(), 3);
+
+        b[1].set_health(503);
+        // 2 failures at 100 ms intervals: out within well under a second; bound generously.
+        eventually(Duration::from_secs(10), "b2 marked unhealthy", || async {
+            healthy().await == 2
+        })
+        .await;
+        let served_before = b[1].requests();
+        let seen = answered(&mut conn, 60).await;
+        assert!(!seen.contains("b2"), "traffic still reached b2: {seen:?}");
+        assert_eq!(b[1].requests(), served_before);
+        let clusters = admin_get(admin, "/clusters").await.text();
+        let flags = format!("pool::{}::health_flags::/failed_active_hc", b[1].addr());
+        assert!(clusters.contains(&flags), "{clusters}");
+
+        b[1].set_health(200);
+        eventually(Duration::from_secs(10), "b2 healthy again", || async {
+            healthy().await == 3
+        })
+        .await;
+        assert!(answered(&mut conn, 30).await.contains("b2"));
+        assert_eq!(
+            counter(
+                admin,
+                "mesh_cluster_lb_healthy_panic_total",
+                [("cluster", "pool")]
+            )
+            .await,
+            0
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn below_the_panic_threshold_traffic_spreads_across_all_backends() {
+    within(T, async {
+        let b = [
+            Http::start("b1").await,
+            Http::start("b2").await,
+            Http::start("b3").await,
+        ];
+        let vars = [("B1", b[0].addr()), ("B2", b[1].addr()), ("B3", b[2].addr())];
+        let (proxy, addr) = proxy::start_with_listener(&fill(&yaml(50), &vars), "web").await;
+        let admin = proxy.admin_addr();
+        let healthy = || counter(admin, "mesh_cluster_membership_healthy", [("cluster", "pool")]);
+        eventually(Duration::from_secs(10), "all three healthy", || async {
+            healthy().await == 3
+        })
+        .await;
+
+        // Two of three failing is 33% healthy, under the 50% threshold: panic mode.
+        b[0].set_health(503);
+        b[1].set_health(503);
+        eventually(Duration::from_secs(10), "one healthy", || async {
+            healthy().await == 1
+        })
+        .await;
+        let mut conn = Connection::h2c(addr).await.unwrap();
+        assert_eq!(
+            answered(&mut conn, 30).await.len(),
+            3,
+            "panic mode balances across every host"
+        );
+        assert!(
+            counter(
+                admin,
+                "mesh_cluster_lb_healthy_panic_total",
+                [("cluster", "pool")]
+            )
+            .await
+                >= 30
+        );
+
+        // With panic mode off (threshold 0) the same state keeps traffic on the healthy host.
+        let (proxy0, addr0) = proxy::start_with_listener(&fill(&yaml(0), &vars), "web").await;
+        let healthy0 = || {
+            counter(
+                proxy0.admin_addr(),
+                "mesh_cluster_membership_healthy",
+                [("cluster", "pool")],
+            )
+        };
+        eventually(Duration::from_secs(10), "one healthy (no panic)", || async {
+            healthy0().await == 1
+        })
+        .await;
+        let mut conn0 = Connection::h2c(addr0).await.unwrap();
+        assert_eq!(answered(&mut conn0, 30).await, HashSet::from(["b3".to_owned()]));
+    })
+    .await;
+}
