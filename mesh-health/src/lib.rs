@@ -6,9 +6,13 @@
 //!   (interval by state and traffic, plus jitter). Pure: times and RNG are passed in.
 //! - [`checker`]: [`HealthChecker`], the per-cluster control loop that follows the member hosts,
 //!   runs one check task per host and publishes a [`HealthSnapshot`] through a `watch` channel.
+//! - [`outlier`]: [`OutlierDetector`], passive health checking: the request path records each
+//!   result through a lock-free [`OutlierRecorder`], and a per-cluster control loop ejects
+//!   outliers (consecutive failures at once, success rate and failure percentage every interval)
+//!   and publishes an [`EjectionSnapshot`] through a `watch` channel.
 //!
-//! Depends only on `mesh-core` (whose `policy::HealthCheck` it consumes). Outlier detection, the
-//! other half of this crate's brief, is not implemented yet.
+//! Depends only on `mesh-core` (whose `policy::HealthCheck` and `policy::OutlierDetection` it
+//! consumes).
 //!
 //! ```
 //! use mesh_health::{HealthSnapshot, fuzzy_match};
@@ -19,11 +23,16 @@
 pub mod checker;
 pub mod host;
 mod outcome;
+pub mod outlier;
 mod probe;
 pub mod snapshot;
 
 pub use checker::{HealthChecker, HealthCheckerHandle};
 pub use host::{HealthState, HostHealth, Schedule, Transition};
 pub use outcome::{Outcome, ProbeFailure};
+pub use outlier::{
+    EjectionReason, EjectionSnapshot, EjectionStats, HostEjection, OutlierDetector, OutlierDetectorHandle,
+    OutlierRecorder, ReasonCounts, RequestResult, UnknownHost,
+};
 pub use probe::{IMMEDIATE_FAIL_HEADER, fuzzy_match, probe};
 pub use snapshot::{CheckStatus, HealthSnapshot, HealthStats, HostStatus};

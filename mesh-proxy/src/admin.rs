@@ -85,9 +85,11 @@ impl Admin {
         for c in &self.upstreams.clusters {
             let name = &c.policy.name;
             let health = c.health.load();
+            let ejections = c.ejections.load();
             for (e, p) in c.endpoints.iter().zip(&c.policy.endpoints) {
                 let addr = e.addr;
-                let _ = writeln!(out, "{name}::{addr}::health_flags::{}", health_flags(health.as_deref(), &addr));
+                let flags = health_flags(health.as_deref(), ejections.as_deref(), e.index, &addr);
+                let _ = writeln!(out, "{name}::{addr}::health_flags::{flags}");
                 let _ = writeln!(out, "{name}::{addr}::weight::{}", p.weight);
                 let _ = writeln!(out, "{name}::{addr}::zone::{}", p.zone.as_deref().unwrap_or(""));
                 let _ = writeln!(out, "{name}::{addr}::rq_active::{}", e.load.active());
@@ -114,7 +116,12 @@ impl Admin {
                             "zone": p.zone,
                             "metadata": p.metadata,
                             "rq_active": e.load.active(),
-                            "health_flags": health_flags(c.health.load().as_deref(), &e.addr),
+                            "health_flags": health_flags(
+                                c.health.load().as_deref(),
+                                c.ejections.load().as_deref(),
+                                e.index,
+                                &e.addr,
+                            ),
                         })
                     })
                     .collect();
@@ -131,19 +138,33 @@ impl Admin {
 }
 
 /// Envoy's health flags for a host: `healthy`, or `/failed_active_hc` (with the
-/// reason and since-when the host has been failing).
-fn health_flags(health: Option<&mesh_health::HealthSnapshot>, addr: &std::net::SocketAddr) -> String {
-    match health.and_then(|h| h.get(addr)) {
-        None => "healthy".into(),
-        Some(s) if s.healthy => "healthy".into(),
-        Some(s) => {
-            let since = s.since.elapsed().as_secs();
-            match &s.last_failure {
-                Some(reason) => format!("/failed_active_hc ({reason}; for {since}s)"),
-                None => format!("/failed_active_hc (not checked yet; for {since}s)"),
-            }
-        }
+/// reason and for how long) and/or `/failed_outlier_check` (with the detection).
+fn health_flags(
+    health: Option<&mesh_health::HealthSnapshot>,
+    ejections: Option<&mesh_health::EjectionSnapshot>,
+    index: usize,
+    addr: &std::net::SocketAddr,
+) -> String {
+    let mut flags = String::new();
+    if let Some(s) = health.and_then(|h| h.get(addr)).filter(|s| !s.healthy) {
+        let since = s.since.elapsed().as_secs();
+        let _ = match &s.last_failure {
+            Some(reason) => write!(flags, "/failed_active_hc ({reason}; for {since}s)"),
+            None => write!(flags, "/failed_active_hc (not checked yet; for {since}s)"),
+        };
     }
+    if let Some(e) = ejections.and_then(|e| e.get(index)).filter(|e| e.ejected) {
+        let reason = e.reason.map_or("unknown", |r| r.as_str());
+        let _ = write!(
+            flags,
+            "/failed_outlier_check ({reason}; ejected {} times)",
+            e.times_ejected
+        );
+    }
+    if flags.is_empty() {
+        flags.push_str("healthy");
+    }
+    flags
 }
 
 fn text(status: StatusCode, body: String) -> Response<ProxyBody> {

@@ -67,9 +67,7 @@ pub enum StartError {
 /// asks for them must not start as if they protected or steered it.
 fn refuse_unenforced(config: &Bootstrap) -> Result<(), StartError> {
     for c in &config.clusters {
-        let key = if c.outlier_detection.is_some() {
-            "outlier_detection"
-        } else if c.slow_start.is_some() {
+        let key = if c.slow_start.is_some() {
             "slow_start_config"
         } else if c.endpoints.iter().any(|e| e.priority != 0) {
             "endpoint priority"
@@ -94,8 +92,8 @@ pub struct Running {
     drain_timeout: Duration,
     draining: Arc<AtomicBool>,
     admin_task: JoinHandle<()>,
-    /// Active health checkers; dropping them stops their probes.
-    health: Vec<mesh_health::HealthCheckerHandle>,
+    /// Health checkers and outlier detectors; dropping them stops them.
+    controls: Vec<upstream::membership::Control>,
 }
 
 impl Running {
@@ -114,28 +112,9 @@ impl Running {
         self.draining.store(true, Ordering::Relaxed);
         let outcome = self.drain.drain(self.drain_timeout).await;
         self.admin_task.abort();
-        drop(self.health);
+        drop(self.controls);
         outcome
     }
-}
-
-/// Starts the active health checkers of every cluster that has checks, each with a
-/// membership task that republishes the cluster's balancer when health changes.
-fn start_health_checks(upstreams: &Arc<upstream::Upstreams>) -> Vec<mesh_health::HealthCheckerHandle> {
-    let mut handles = Vec::new();
-    for (i, c) in upstreams.clusters.iter().enumerate() {
-        if c.policy.health_checks.is_empty() {
-            continue;
-        }
-        let addrs = c.endpoints.iter().map(|e| e.addr).collect();
-        // Membership is static for now, so the sender can go; the checker keeps the list.
-        let (_, hosts) = tokio::sync::watch::channel(addrs);
-        let (rx, handle) =
-            mesh_health::HealthChecker::spawn(c.policy.name.as_str(), c.policy.health_checks.clone(), hosts);
-        tokio::spawn(upstream::membership::follow_health(upstreams.clone(), i, rx));
-        handles.push(handle);
-    }
-    handles
 }
 
 async fn bind(name: &str, address: SocketAddr) -> Result<TcpListener, StartError> {
@@ -154,7 +133,7 @@ pub async fn start(config: Bootstrap) -> Result<Running, StartError> {
     refuse_unenforced(&config)?;
     let stats = stats::Stats::new();
     let upstreams = Arc::new(upstream::Upstreams::build(&config.clusters, &stats)?);
-    let health = start_health_checks(&upstreams);
+    let controls = upstream::membership::start(&upstreams);
 
     let mut bound = Vec::with_capacity(config.listeners.len());
     for l in &config.listeners {
@@ -227,7 +206,7 @@ pub async fn start(config: Bootstrap) -> Result<Running, StartError> {
         drain_timeout: config.drain_timeout,
         draining,
         admin_task,
-        health,
+        controls,
     })
 }
 

@@ -60,7 +60,8 @@ impl Stats {
     fn gauge(&self, name: &'static str, labels: Vec<Label>) -> Gauge {
         static META: metrics::Metadata<'static> =
             metrics::Metadata::new("mesh", metrics::Level::INFO, Some(module_path!()));
-        self.recorder.register_gauge(&Key::from_parts(name, labels), &META)
+        self.recorder
+            .register_gauge(&Key::from_parts(name, labels), &META)
     }
 
     pub(crate) fn listener(&self, listener: &str) -> CodeCounters {

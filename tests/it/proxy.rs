@@ -6,6 +6,7 @@ mod grpc;
 mod health;
 mod lb_policies;
 mod limits;
+mod outlier;
 mod protocols;
 mod routing;
 mod streams;

@@ -128,7 +128,7 @@ enum LoopState {
 }
 
 /// An RNG seeded by the OS; should the OS refuse, by the clock (jitter needs spread, not secrecy).
-fn os_seeded() -> SmallRng {
+pub(crate) fn os_seeded() -> SmallRng {
     SmallRng::try_from_os_rng().unwrap_or_else(|_| {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
         SmallRng::seed_from_u64(now.map_or(0, |d| d.as_nanos() as u64))

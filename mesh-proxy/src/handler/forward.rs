@@ -16,6 +16,7 @@ use http::{HeaderValue, Request, Response, StatusCode, Uri, Version};
 use hyper::body::Incoming;
 use mesh_core::policy::{ClusterSpecifier, Forward};
 use mesh_core::routing::{RequestHead, request_hash};
+use mesh_health::RequestResult;
 use tokio::time::Instant;
 
 pub(super) async fn forward(
@@ -42,7 +43,13 @@ pub(super) async fn forward(
             scheme: if conn.tls { "https" } else { "http" },
             headers: req.headers(),
         };
-        request_hash(&fwd.hash_policy, &head, req.uri().query(), conn.peer.ip(), mesh_lb::hash_key)
+        request_hash(
+            &fwd.hash_policy,
+            &head,
+            req.uri().query(),
+            conn.peer.ip(),
+            mesh_lb::hash_key,
+        )
     });
     let Some(endpoint) = cluster.pick(hash.flatten()) else {
         cluster.stats.no_healthy.increment(1);
@@ -115,6 +122,7 @@ pub(super) async fn forward(
             result = send => (result, Some(deadline)),
             () = &mut deadline => {
                 cluster.stats.timeout.increment(1);
+                cluster.record(endpoint, RequestResult::Timeout);
                 // A timeout is the slowest answer there is: let peak-EWMA see it.
                 in_flight.finish(Instant::now().into_std());
                 return Err(ProxyError::Timeout);
@@ -124,17 +132,22 @@ pub(super) async fn forward(
     let mut response = result.map_err(|e| {
         if e.is_connect() {
             cluster.stats.connect_fail.increment(1);
+            cluster.record(endpoint, RequestResult::ConnectFailed);
             ProxyError::ConnectFailure(e.into())
         } else {
             cluster.stats.reset.increment(1);
+            cluster.record(endpoint, RequestResult::Reset);
             ProxyError::UpstreamReset(e.into())
         }
     })?;
+    cluster.record(endpoint, RequestResult::Status(response.status().as_u16()));
     cluster.stats.rq.record(response.status());
     // Latency to response headers feeds peak-EWMA; the request stays in flight
     // (for least-request) until its response body is done.
     let now = Instant::now().into_std();
-    endpoint.load.observe(now.saturating_duration_since(in_flight.started()), now);
+    endpoint
+        .load
+        .observe(now.saturating_duration_since(in_flight.started()), now);
 
     let switched = response.status() == StatusCode::SWITCHING_PROTOCOLS;
     if let (true, Some(downstream)) = (switched, downstream_upgrade) {

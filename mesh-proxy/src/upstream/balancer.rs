@@ -48,7 +48,11 @@ pub(crate) fn load_for(policy: &LbPolicy) -> Arc<Load> {
 impl Balancer {
     /// Builds the picker for `cluster` over the endpoints at indices `eligible`
     /// (`loads` is indexed like `cluster.endpoints`).
-    pub(crate) fn build(cluster: &Cluster, loads: &[Arc<Load>], eligible: &[usize]) -> Result<Self, BalancerError> {
+    pub(crate) fn build(
+        cluster: &Cluster,
+        loads: &[Arc<Load>],
+        eligible: &[usize],
+    ) -> Result<Self, BalancerError> {
         let weights = || {
             eligible
                 .iter()
@@ -64,19 +68,28 @@ impl Balancer {
         Ok(match &cluster.lb_policy {
             LbPolicy::RoundRobin => Balancer::RoundRobin(WeightedRoundRobin::new(weights())),
             LbPolicy::Random => Balancer::Random(Random::new(weights())),
-            LbPolicy::LeastRequest { choice_count, active_request_bias } => {
+            LbPolicy::LeastRequest {
+                choice_count,
+                active_request_bias,
+            } => {
                 let config = LeastRequestConfig {
                     choice_count: *choice_count,
                     active_request_bias: *active_request_bias,
                 };
-                let picker = LeastRequest::new(with_load(), config).map_err(|e| err("least_request", e.to_string()))?;
+                let picker = LeastRequest::new(with_load(), config)
+                    .map_err(|e| err("least_request", e.to_string()))?;
                 Balancer::LeastRequest(picker)
             }
             LbPolicy::PeakEwma { .. } => Balancer::PeakEwma(PeakEwma::new(with_load())),
-            LbPolicy::RingHash { minimum_ring_size, maximum_ring_size } => {
+            LbPolicy::RingHash {
+                minimum_ring_size,
+                maximum_ring_size,
+            } => {
                 let config = RingHashConfig::new(*minimum_ring_size, *maximum_ring_size)
                     .map_err(|e| err("ring_hash", e.to_string()))?;
-                Balancer::RingHash(RingHash::new(keyed(), config).map_err(|e| err("ring_hash", e.to_string()))?)
+                Balancer::RingHash(
+                    RingHash::new(keyed(), config).map_err(|e| err("ring_hash", e.to_string()))?,
+                )
             }
             LbPolicy::Maglev { table_size } => {
                 let config = MaglevConfig::new(*table_size).map_err(|e| err("maglev", e.to_string()))?;
@@ -99,5 +112,4 @@ impl Balancer {
         };
         picked.copied()
     }
-
 }

@@ -16,20 +16,21 @@ pub use connector::ConnectError;
 use crate::body::ProxyBody;
 use crate::stats::ClusterStats;
 use crate::tls::{ClientTls, client_tls};
+use arc_swap::{ArcSwap, ArcSwapOption};
+use balancer::Balancer;
 use connector::Connector;
 use http::Version;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use mesh_core::policy::{Cluster, UpstreamProtocol};
-use arc_swap::{ArcSwap, ArcSwapOption};
-use balancer::Balancer;
 use membership::Pickset;
-use mesh_health::HealthSnapshot;
+use mesh_core::policy::{Cluster, UpstreamProtocol};
+use mesh_health::{EjectionSnapshot, HealthSnapshot, OutlierRecorder};
 use mesh_lb::Load;
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::OnceLock;
 
 pub(crate) type HttpClient = Client<Connector, ProxyBody>;
 
@@ -48,11 +49,17 @@ pub(crate) struct ClusterRuntime {
     pickset: ArcSwap<Pickset>,
     /// The latest active health snapshot (`None` without health checks).
     pub(crate) health: ArcSwapOption<HealthSnapshot>,
+    /// The latest outlier ejections (`None` without outlier detection).
+    pub(crate) ejections: ArcSwapOption<EjectionSnapshot>,
+    /// Where the request path reports outcomes, when outlier detection is on.
+    pub(crate) outlier: OnceLock<OutlierRecorder>,
     pub(crate) stats: ClusterStats,
 }
 
 #[derive(Debug)]
 pub(crate) struct Endpoint {
+    /// Position in the cluster's endpoint list (how outlier detection names it).
+    pub(crate) index: usize,
     pub(crate) addr: SocketAddr,
     /// Requests in flight and latency, read by load-aware balancers and `/clusters`.
     pub(crate) load: Arc<Load>,
@@ -103,7 +110,10 @@ impl Endpoint {
 }
 
 impl Upstreams {
-    pub(crate) fn build(clusters: &[Cluster], stats: &crate::stats::Stats) -> Result<Self, crate::StartError> {
+    pub(crate) fn build(
+        clusters: &[Cluster],
+        stats: &crate::stats::Stats,
+    ) -> Result<Self, crate::StartError> {
         let clusters = clusters
             .iter()
             .map(|c| ClusterRuntime::build(c, stats))
@@ -118,20 +128,26 @@ impl ClusterRuntime {
         let endpoints: Vec<Endpoint> = policy
             .endpoints
             .iter()
-            .map(|e| Endpoint::build(policy, e.address, tls.as_ref()))
+            .enumerate()
+            .map(|(i, e)| Endpoint::build(policy, i, e.address, tls.as_ref()))
             .collect();
         let loads: Vec<Arc<Load>> = endpoints.iter().map(|e| e.load.clone()).collect();
         // Until the first health snapshot arrives every endpoint is eligible; with
         // checks configured that snapshot marks them all unhealthy, which is panic
         // mode (all endpoints) until the first checks pass.
         let all: Vec<usize> = (0..endpoints.len()).collect();
-        let pickset = Pickset { balancer: Balancer::build(policy, &loads, &all)?, panic: false };
+        let pickset = Pickset {
+            balancer: Balancer::build(policy, &loads, &all)?,
+            panic: false,
+        };
         let stats = stats.cluster(&policy.name);
         stats.healthy.set(endpoints.len() as f64);
         stats.total.set(endpoints.len() as f64);
         Ok(ClusterRuntime {
             pickset: ArcSwap::from_pointee(pickset),
             health: ArcSwapOption::empty(),
+            ejections: ArcSwapOption::empty(),
+            outlier: OnceLock::new(),
             policy: policy.clone(),
             endpoints,
             stats,
@@ -147,6 +163,13 @@ impl ClusterRuntime {
         pickset.balancer.pick(hash).and_then(|i| self.endpoints.get(i))
     }
 
+    /// Tells outlier detection (when on) how a request to `endpoint` went.
+    pub(crate) fn record(&self, endpoint: &Endpoint, result: mesh_health::RequestResult) {
+        if let Some(recorder) = self.outlier.get() {
+            let _ = recorder.record(endpoint.index, result);
+        }
+    }
+
     /// Whether picks depend on a request hash (worth computing one).
     pub(crate) fn wants_hash(&self) -> bool {
         self.policy.lb_policy.is_hashing()
@@ -154,7 +177,7 @@ impl ClusterRuntime {
 }
 
 impl Endpoint {
-    fn build(cluster: &Cluster, addr: SocketAddr, tls: Option<&ClientTls>) -> Self {
+    fn build(cluster: &Cluster, index: usize, addr: SocketAddr, tls: Option<&ClientTls>) -> Self {
         let sni = |tls: &ClientTls| {
             tls.sni
                 .clone()
@@ -172,7 +195,13 @@ impl Endpoint {
             (UpstreamProtocol::Auto, None) => Some(client(cluster, connector(None), true)),
             (UpstreamProtocol::Auto, Some(t)) => Some(client(cluster, connector(Some(&t.auto)), false)),
         };
-        Endpoint { addr, load: balancer::load_for(&cluster.lb_policy), h1, h2 }
+        Endpoint {
+            index,
+            addr,
+            load: balancer::load_for(&cluster.lb_policy),
+            h1,
+            h2,
+        }
     }
 }
 

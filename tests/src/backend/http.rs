@@ -84,11 +84,13 @@ impl HttpBuilder {
         let (listener, addr) = bind_loopback().await;
         let requests = Arc::new(AtomicUsize::new(0));
         let health = Arc::new(std::sync::atomic::AtomicU16::new(200));
+        let fail = Arc::new(std::sync::atomic::AtomicU16::new(0));
         let handler = Arc::new(Handler::new(
             self.name.clone(),
             self.tls,
             requests.clone(),
             health.clone(),
+            fail.clone(),
         ));
         let acceptor = self
             .tls
@@ -100,6 +102,7 @@ impl HttpBuilder {
             tls: self.tls,
             requests,
             health,
+            fail,
             _task: AbortOnDrop(task),
         }
     }
@@ -113,6 +116,7 @@ pub struct Http {
     tls: bool,
     requests: Arc<AtomicUsize>,
     health: Arc<std::sync::atomic::AtomicU16>,
+    fail: Arc<std::sync::atomic::AtomicU16>,
     _task: AbortOnDrop,
 }
 
@@ -147,6 +151,11 @@ impl Http {
     /// Makes `/healthz` answer `status` (200 at start); health checks never count as requests.
     pub fn set_health(&self, status: u16) {
         self.health.store(status, Ordering::SeqCst);
+    }
+
+    /// Answers every request (but `/healthz`) with `status` until called with 0.
+    pub fn fail_with(&self, status: u16) {
+        self.fail.store(status, Ordering::SeqCst);
     }
 
     pub fn requests(&self) -> usize {

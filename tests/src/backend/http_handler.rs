@@ -69,6 +69,8 @@ pub(crate) struct Handler {
     requests: Arc<AtomicUsize>,
     /// Status `/healthz` answers (flipped by tests); health checks are not counted as requests.
     health: Arc<std::sync::atomic::AtomicU16>,
+    /// When non-zero, every counted request is answered with this status.
+    fail: Arc<std::sync::atomic::AtomicU16>,
 }
 
 impl Handler {
@@ -77,12 +79,14 @@ impl Handler {
         tls: bool,
         requests: Arc<AtomicUsize>,
         health: Arc<std::sync::atomic::AtomicU16>,
+        fail: Arc<std::sync::atomic::AtomicU16>,
     ) -> Self {
         Self {
             name,
             tls,
             requests,
             health,
+            fail,
         }
     }
 
@@ -98,6 +102,17 @@ impl Handler {
             return Ok(reply);
         }
         self.requests.fetch_add(1, Ordering::SeqCst);
+        let fail = self.fail.load(Ordering::SeqCst);
+        if fail != 0 {
+            let mut reply = Response::new(
+                Full::new(Bytes::from(self.name.clone()))
+                    .map_err(|e| match e {})
+                    .boxed(),
+            );
+            *reply.status_mut() = StatusCode::from_u16(fail).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            reply.headers_mut().insert("x-backend", self.name.parse()?);
+            return Ok(reply);
+        }
         let path = req.uri().path().to_owned();
         let mut segments = path.trim_start_matches('/').splitn(2, '/');
         let status = match (segments.next(), segments.next()) {
