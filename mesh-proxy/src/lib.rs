@@ -69,8 +69,6 @@ fn refuse_unenforced(config: &Bootstrap) -> Result<(), StartError> {
     for c in &config.clusters {
         let key = if c.slow_start.is_some() {
             "slow_start_config"
-        } else if c.endpoints.iter().any(|e| e.priority != 0) {
-            "endpoint priority"
         } else {
             continue;
         };

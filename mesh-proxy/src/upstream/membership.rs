@@ -3,14 +3,16 @@
 //! A control task follows the cluster's active-health snapshot and its outlier
 //! ejections (both from mesh-health) and, on every change, rebuilds the balancer over
 //! the eligible endpoints (healthy and not ejected) and publishes it with one atomic
-//! swap; the request path only loads the current [`Pickset`]. Envoy's panic threshold applies: when fewer than
-//! `healthy_panic_threshold` percent of endpoints are healthy, the cluster balances
-//! across all of them (a partly-broken cluster beats one overloaded survivor), and
-//! every request picked that way is counted in `lb_healthy_panic`.
+//! swap; the request path only loads the current [`Pickset`]. Endpoint priorities and
+//! Envoy's panic threshold apply as [`priority`] describes: traffic stays on priority 0
+//! while enough of it is healthy and fails over as it is not; a level with too few
+//! healthy hosts balances across all of them (a partly-broken level beats one
+//! overloaded survivor), and every request picked that way is counted in
+//! `lb_healthy_panic`.
 
 use super::balancer::{Balancer, BalancerError};
+use super::priority::{self, LevelHealth};
 use super::{ClusterRuntime, Upstreams};
-use mesh_core::policy::Percentage;
 use mesh_health::{
     EjectionSnapshot, HealthCheckerHandle, HealthSnapshot, OutlierDetector, OutlierDetectorHandle,
 };
@@ -59,19 +61,47 @@ pub(crate) fn start(upstreams: &Arc<Upstreams>) -> Vec<Control> {
 /// What the request path reads for one cluster.
 #[derive(Debug)]
 pub(crate) struct Pickset {
-    pub(crate) balancer: Balancer,
-    /// Balancing across every endpoint because too few are healthy.
-    pub(crate) panic: bool,
+    /// One balancer per priority level that takes traffic, highest priority first, each
+    /// with the cumulative share (percent) it covers: `levels[i].0` is the upper bound.
+    levels: Vec<(u32, Level)>,
 }
 
-/// The endpoints to balance over, and whether that is panic mode.
-pub(crate) fn eligible(total: usize, healthy: Vec<usize>, threshold: Percentage) -> (Vec<usize>, bool) {
-    // healthy / total < threshold, in integers.
-    let panic = total > 0 && healthy.len() * 100 < total * usize::from(threshold.get());
-    if panic {
-        ((0..total).collect(), true)
-    } else {
-        (healthy, false)
+#[derive(Debug)]
+struct Level {
+    balancer: Balancer,
+    /// Balancing across every host of the level because too few are healthy.
+    panic: bool,
+}
+
+impl Pickset {
+    /// Every endpoint, one level, no panic: the state before any health is known.
+    pub(crate) fn all(balancer: Balancer) -> Self {
+        Pickset {
+            levels: vec![(
+                100,
+                Level {
+                    balancer,
+                    panic: false,
+                },
+            )],
+        }
+    }
+
+    /// The level for this request (by a uniform draw when traffic is split) and its pick.
+    pub(crate) fn pick(&self, hash: Option<u64>) -> Option<(usize, bool)> {
+        let level = match self.levels.as_slice() {
+            [] => return None,
+            [(_, only)] => only,
+            levels => {
+                let r = rand::random_range(0..100u32);
+                let (_, level) = levels
+                    .iter()
+                    .find(|(upper, _)| r < *upper)
+                    .unwrap_or(&levels[levels.len() - 1]);
+                level
+            }
+        };
+        level.balancer.pick(hash).map(|i| (i, level.panic))
     }
 }
 
@@ -83,18 +113,51 @@ impl ClusterRuntime {
         ejections: Option<&Arc<EjectionSnapshot>>,
     ) -> Result<(), BalancerError> {
         let total = self.endpoints.len();
-        let healthy: Vec<usize> = (0..total)
-            .filter(|&i| health.is_none_or(|h| h.is_healthy(&self.endpoints[i].addr)))
-            .filter(|&i| ejections.is_none_or(|e| !e.is_ejected(i)))
+        let is_healthy = |i: usize| {
+            health.is_none_or(|h| h.is_healthy(&self.endpoints[i].addr))
+                && ejections.is_none_or(|e| !e.is_ejected(i))
+        };
+        let mut priorities: Vec<u32> = self.policy.endpoints.iter().map(|e| e.priority).collect();
+        priorities.sort_unstable();
+        priorities.dedup();
+        let members = |p: u32| (0..total).filter(move |&i| self.policy.endpoints[i].priority == p);
+        let health_by_level: Vec<LevelHealth> = priorities
+            .iter()
+            .map(|&p| LevelHealth {
+                total: members(p).count(),
+                healthy: members(p).filter(|&i| is_healthy(i)).count(),
+            })
             .collect();
-        self.stats.healthy.set(healthy.len() as f64);
-        let (eligible, panic) = eligible(total, healthy, self.policy.common_lb.healthy_panic_threshold);
+        self.stats
+            .healthy
+            .set(health_by_level.iter().map(|l| l.healthy).sum::<usize>() as f64);
+
+        let threshold = self.policy.common_lb.healthy_panic_threshold.get();
         let loads: Vec<_> = self.endpoints.iter().map(|e| e.load.clone()).collect();
-        let balancer = Balancer::build(&self.policy, &loads, &eligible)?;
-        if panic {
-            tracing::debug!(cluster = %self.policy.name, "membership: entering panic mode");
+        let mut levels = Vec::new();
+        let mut upper = 0;
+        for (&p, share) in priorities
+            .iter()
+            .zip(priority::loads(&health_by_level, threshold))
+        {
+            if share.percent == 0 {
+                continue;
+            }
+            upper += share.percent;
+            let eligible: Vec<usize> = members(p).filter(|&i| share.panic || is_healthy(i)).collect();
+            if share.panic {
+                tracing::debug!(cluster = %self.policy.name, priority = p, "membership: level in panic mode");
+            }
+            let balancer = Balancer::build(&self.policy, &loads, &eligible)?;
+            levels.push((
+                upper,
+                Level {
+                    balancer,
+                    panic: share.panic,
+                },
+            ));
         }
-        self.pickset.store(Arc::new(Pickset { balancer, panic }));
+        self.pickset.store(Arc::new(Pickset { levels }));
         self.health.store(health.cloned());
         self.ejections.store(ejections.cloned());
         Ok(())
@@ -141,35 +204,5 @@ async fn changed<T: Clone>(rx: &mut Option<watch::Receiver<T>>) -> Option<T> {
     match rx {
         Some(rx) => rx.changed().await.ok().map(|()| rx.borrow_and_update().clone()),
         None => std::future::pending().await,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pct(p: u32) -> Percentage {
-        Percentage::new(p).unwrap()
-    }
-
-    #[test]
-    fn panic_threshold_spreads_across_all_hosts_below_it() {
-        assert_eq!(
-            eligible(4, vec![0, 1], pct(50)),
-            (vec![0, 1], false),
-            "exactly 50% is not panic"
-        );
-        assert_eq!(eligible(4, vec![3], pct(50)), (vec![0, 1, 2, 3], true));
-        assert_eq!(eligible(4, vec![], pct(50)), (vec![0, 1, 2, 3], true));
-        assert_eq!(
-            eligible(4, vec![], pct(0)),
-            (vec![], false),
-            "0 disables panic mode"
-        );
-        assert_eq!(eligible(0, vec![], pct(50)), (vec![], false));
-        assert_eq!(
-            eligible(10, vec![0, 1, 2, 3, 4, 5, 6, 7, 8], pct(100)),
-            ((0..10).collect(), true)
-        );
     }
 }

@@ -9,6 +9,7 @@
 mod balancer;
 mod connector;
 pub(crate) mod membership;
+mod priority;
 
 pub use balancer::BalancerError;
 pub use connector::ConnectError;
@@ -136,10 +137,7 @@ impl ClusterRuntime {
         // checks configured that snapshot marks them all unhealthy, which is panic
         // mode (all endpoints) until the first checks pass.
         let all: Vec<usize> = (0..endpoints.len()).collect();
-        let pickset = Pickset {
-            balancer: Balancer::build(policy, &loads, &all)?,
-            panic: false,
-        };
+        let pickset = Pickset::all(Balancer::build(policy, &loads, &all)?);
         let stats = stats.cluster(&policy.name);
         stats.healthy.set(endpoints.len() as f64);
         stats.total.set(endpoints.len() as f64);
@@ -156,11 +154,11 @@ impl ClusterRuntime {
 
     /// The endpoint for a request; `hash` matters only to consistent-hashing policies.
     pub(crate) fn pick(&self, hash: Option<u64>) -> Option<&Endpoint> {
-        let pickset = self.pickset.load();
-        if pickset.panic {
+        let (i, panic) = self.pickset.load().pick(hash)?;
+        if panic {
             self.stats.panic.increment(1);
         }
-        pickset.balancer.pick(hash).and_then(|i| self.endpoints.get(i))
+        self.endpoints.get(i)
     }
 
     /// Tells outlier detection (when on) how a request to `endpoint` went.

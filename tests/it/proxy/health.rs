@@ -153,3 +153,51 @@ async fn below_the_panic_threshold_traffic_spreads_across_all_backends() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn priorities_fail_over_by_overprovisioned_health() {
+    within(T, async {
+        let b = [
+            Http::start("b1").await,
+            Http::start("b2").await,
+            Http::start("b3").await,
+        ];
+        let vars = [("B1", b[0].addr()), ("B2", b[1].addr()), ("B3", b[2].addr())];
+        let yaml = yaml(50).replace(r#"{ address: "$B3" }"#, r#"{ address: "$B3", priority: 1 }"#);
+        let (proxy, addr) = proxy::start_with_listener(&fill(&yaml, &vars), "web").await;
+        let admin = proxy.admin_addr();
+        let healthy = || counter(admin, "mesh_cluster_membership_healthy", [("cluster", "pool")]);
+        eventually(Duration::from_secs(10), "all three healthy", || async {
+            healthy().await == 3
+        })
+        .await;
+        let mut conn = Connection::h2c(addr).await.unwrap();
+        assert!(
+            !answered(&mut conn, 30).await.contains("b3"),
+            "priority 1 idles while priority 0 is healthy"
+        );
+
+        // One of two priority-0 hosts down: its health is 50% × 1.4 = 70%, so 30% fails over.
+        b[0].set_health(503);
+        eventually(Duration::from_secs(10), "b1 out", || async {
+            healthy().await == 2
+        })
+        .await;
+        let before = b[2].requests();
+        let n = 1000;
+        let seen = answered(&mut conn, n).await;
+        assert!(!seen.contains("b1"));
+        // Expected 300 for b3; sd = sqrt(1000 × 0.3 × 0.7) ≈ 14.5, so ±75 is over 5 sd.
+        let to_b3 = (b[2].requests() - before) as i64;
+        assert!((to_b3 - 300).abs() < 75, "b3 got {to_b3} of {n}");
+
+        // Both priority-0 hosts down: everything goes to priority 1.
+        b[1].set_health(503);
+        eventually(Duration::from_secs(10), "b2 out", || async {
+            healthy().await == 1
+        })
+        .await;
+        assert_eq!(answered(&mut conn, 30).await, HashSet::from(["b3".to_owned()]));
+    })
+    .await;
+}
