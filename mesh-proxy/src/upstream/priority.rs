@@ -29,13 +29,7 @@ pub(crate) struct LevelLoad {
 pub(crate) fn loads(levels: &[LevelHealth], panic_threshold: u8) -> Vec<LevelLoad> {
     let health: Vec<usize> = levels
         .iter()
-        .map(|l| {
-            if l.total == 0 {
-                0
-            } else {
-                (OVERPROVISIONING * l.healthy / l.total).min(100)
-            }
-        })
+        .map(|l| (OVERPROVISIONING * l.healthy).checked_div(l.total).unwrap_or(0).min(100))
         .collect();
     let normalized = health.iter().sum::<usize>().min(100);
     let panic: Vec<bool> = levels
@@ -49,13 +43,10 @@ pub(crate) fn loads(levels: &[LevelHealth], panic_threshold: u8) -> Vec<LevelLoa
     }
     if panic.iter().all(|p| *p) || normalized == 0 {
         // Total panic: spread by host count, as Envoy does.
+        // No hosts at all leaves every share 0; the rounding fix-up below gives level 0 all of it.
         let hosts: usize = levels.iter().map(|l| l.total).sum();
-        if hosts == 0 {
-            percents[0] = 100;
-        } else {
-            for (p, l) in percents.iter_mut().zip(levels) {
-                *p = 100 * l.total / hosts;
-            }
+        for (p, l) in percents.iter_mut().zip(levels) {
+            *p = (100 * l.total).checked_div(hosts).unwrap_or(0);
         }
     } else {
         let mut remaining = 100usize;
