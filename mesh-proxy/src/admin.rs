@@ -68,7 +68,7 @@ impl Admin {
                 text(StatusCode::SERVICE_UNAVAILABLE, "DRAINING\n".into())
             }
             "/ready" => text(StatusCode::OK, "LIVE\n".into()),
-            "/stats/prometheus" => text(StatusCode::OK, self.stats.render()),
+            "/stats/prometheus" => text(StatusCode::OK, self.prometheus()),
             "/clusters" if json => reply(StatusCode::OK, "application/json", self.clusters_json()),
             "/clusters" => text(StatusCode::OK, self.clusters_text()),
             "/config_dump" => reply(StatusCode::OK, "application/json", self.config_dump.clone()),
@@ -78,6 +78,79 @@ impl Admin {
             ),
             _ => text(StatusCode::NOT_FOUND, "unknown admin path; see /\n".into()),
         }
+    }
+
+    /// The recorder's metrics plus the control loops' counters, read live from their
+    /// snapshots (health-check counts change without waking the membership task).
+    fn prometheus(&self) -> String {
+        let mut out = self.stats.render();
+        let mut family = |name: &str, kind: &str, rows: Vec<(&str, u64)>| {
+            if rows.is_empty() {
+                return;
+            }
+            let _ = writeln!(out, "\n# TYPE {name} {kind}");
+            for (cluster, v) in rows {
+                let _ = writeln!(out, "{name}{{cluster=\"{cluster}\"}} {v}");
+            }
+        };
+        let clusters = &self.upstreams.clusters;
+        let health: Vec<_> = clusters
+            .iter()
+            .filter_map(|c| {
+                c.health_rx
+                    .get()
+                    .map(|rx| (c.policy.name.as_str(), rx.borrow().stats().clone()))
+            })
+            .collect();
+        let ejections: Vec<_> = clusters
+            .iter()
+            .filter_map(|c| {
+                c.ejections_rx
+                    .get()
+                    .map(|rx| (c.policy.name.as_str(), rx.borrow().stats().clone()))
+            })
+            .collect();
+        let rows =
+            |f: &dyn Fn(&mesh_health::HealthStats) -> u64| health.iter().map(|(n, s)| (*n, f(s))).collect();
+        family(
+            "mesh_cluster_health_check_attempt_total",
+            "counter",
+            rows(&|s| s.attempts),
+        );
+        family(
+            "mesh_cluster_health_check_success_total",
+            "counter",
+            rows(&|s| s.successes),
+        );
+        family(
+            "mesh_cluster_health_check_failure_total",
+            "counter",
+            rows(&|s| s.failures),
+        );
+        let rows = |f: &dyn Fn(&mesh_health::EjectionStats) -> u64| {
+            ejections.iter().map(|(n, s)| (*n, f(s))).collect()
+        };
+        family(
+            "mesh_cluster_outlier_detection_ejections_active",
+            "gauge",
+            rows(&|s| s.active as u64),
+        );
+        family(
+            "mesh_cluster_outlier_detection_ejections_enforced_total",
+            "counter",
+            rows(&|s| s.enforced.total()),
+        );
+        family(
+            "mesh_cluster_outlier_detection_ejections_detected_total",
+            "counter",
+            rows(&|s| s.detected.total()),
+        );
+        family(
+            "mesh_cluster_outlier_detection_ejections_overflow_total",
+            "counter",
+            rows(&|s| s.overflow),
+        );
+        out
     }
 
     fn clusters_text(&self) -> String {

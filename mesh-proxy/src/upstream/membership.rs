@@ -42,6 +42,7 @@ pub(crate) fn start(upstreams: &Arc<Upstreams>) -> Vec<Control> {
                 hosts,
             );
             controls.push(Control::Health(handle));
+            let _ = c.health_rx.set(rx.clone());
             rx
         });
         let ejections = c.policy.outlier_detection.clone().map(|policy| {
@@ -49,6 +50,7 @@ pub(crate) fn start(upstreams: &Arc<Upstreams>) -> Vec<Control> {
                 OutlierDetector::spawn(c.policy.name.as_str(), policy, c.endpoints.len());
             let _ = c.outlier.set(recorder);
             controls.push(Control::Outlier(handle));
+            let _ = c.ejections_rx.set(rx.clone());
             rx
         });
         if health.is_some() || ejections.is_some() {

@@ -54,6 +54,9 @@ pub(crate) struct ClusterRuntime {
     pub(crate) ejections: ArcSwapOption<EjectionSnapshot>,
     /// Where the request path reports outcomes, when outlier detection is on.
     pub(crate) outlier: OnceLock<OutlierRecorder>,
+    /// Live views of the control loops, for the admin's counters (never the request path).
+    pub(crate) health_rx: OnceLock<tokio::sync::watch::Receiver<Arc<HealthSnapshot>>>,
+    pub(crate) ejections_rx: OnceLock<tokio::sync::watch::Receiver<Arc<EjectionSnapshot>>>,
     pub(crate) stats: ClusterStats,
 }
 
@@ -146,6 +149,8 @@ impl ClusterRuntime {
             health: ArcSwapOption::empty(),
             ejections: ArcSwapOption::empty(),
             outlier: OnceLock::new(),
+            health_rx: OnceLock::new(),
+            ejections_rx: OnceLock::new(),
             policy: policy.clone(),
             endpoints,
             stats,

@@ -29,7 +29,12 @@ pub(crate) struct LevelLoad {
 pub(crate) fn loads(levels: &[LevelHealth], panic_threshold: u8) -> Vec<LevelLoad> {
     let health: Vec<usize> = levels
         .iter()
-        .map(|l| (OVERPROVISIONING * l.healthy).checked_div(l.total).unwrap_or(0).min(100))
+        .map(|l| {
+            (OVERPROVISIONING * l.healthy)
+                .checked_div(l.total)
+                .unwrap_or(0)
+                .min(100)
+        })
         .collect();
     let normalized = health.iter().sum::<usize>().min(100);
     let panic: Vec<bool> = levels

@@ -72,6 +72,9 @@ async fn failing_health_checks_take_a_backend_out_and_recovery_brings_it_back() 
         let seen = answered(&mut conn, 60).await;
         assert!(!seen.contains("b2"), "traffic still reached b2: {seen:?}");
         assert_eq!(b[1].requests(), served_before);
+        let pool = [("cluster", "pool")];
+        assert!(counter(admin, "mesh_cluster_health_check_failure_total", pool).await >= 2);
+        assert!(counter(admin, "mesh_cluster_health_check_attempt_total", pool).await >= 5);
         let clusters = admin_get(admin, "/clusters").await.text();
         let flags = format!("pool::{}::health_flags::/failed_active_hc", b[1].addr());
         assert!(clusters.contains(&flags), "{clusters}");

@@ -4,7 +4,7 @@
 
 use mesh_tests::backend::Http;
 use mesh_tests::client::Connection;
-use mesh_tests::proxy::{self, admin_get, fill};
+use mesh_tests::proxy::{self, admin_get, counter, fill};
 use mesh_tests::{eventually, within};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -110,6 +110,30 @@ async fn never_more_hosts_ejected_than_max_ejection_percent_allows() {
             }
         }
         assert_eq!(most, 1, "exactly one of three hosts may be ejected at 34%");
+        let admin = proxy.admin_addr();
+        let pool = [("cluster", "pool")];
+        assert_eq!(
+            counter(admin, "mesh_cluster_outlier_detection_ejections_active", pool).await,
+            1
+        );
+        assert!(
+            counter(
+                admin,
+                "mesh_cluster_outlier_detection_ejections_overflow_total",
+                pool
+            )
+            .await
+                >= 1
+        );
+        assert!(
+            counter(
+                admin,
+                "mesh_cluster_outlier_detection_ejections_enforced_total",
+                pool
+            )
+            .await
+                >= 1
+        );
     })
     .await;
 }
