@@ -99,7 +99,7 @@ impl Admin {
             .filter_map(|c| {
                 c.health_rx
                     .get()
-                    .map(|rx| (c.policy.name.as_str(), rx.borrow().stats().clone()))
+                    .map(|rx| (c.policy.name.as_str(), *rx.borrow().stats()))
             })
             .collect();
         let ejections: Vec<_> = clusters
@@ -107,7 +107,7 @@ impl Admin {
             .filter_map(|c| {
                 c.ejections_rx
                     .get()
-                    .map(|rx| (c.policy.name.as_str(), rx.borrow().stats().clone()))
+                    .map(|rx| (c.policy.name.as_str(), *rx.borrow().stats()))
             })
             .collect();
         let rows =
