@@ -1,5 +1,7 @@
 //! Small services the examples put behind the proxy.
 
+pub mod balanced;
+
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Request, Response, body::Incoming};

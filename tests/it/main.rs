@@ -3,5 +3,6 @@
 //! One test binary (`cargo test -p mesh-tests --test integration`), one module per area.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod embedded;
 mod harness;
 mod proxy;
