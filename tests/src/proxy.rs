@@ -6,12 +6,15 @@
 //! - [`Config`]: builds the YAML of the common proxy (one listener, one route, one cluster).
 //! - [`fill`]: puts backend addresses into YAML written out in full (`$B1` placeholders).
 //! - [`admin_get`] / [`counter`]: admin pages and Prometheus counters.
+//! - [`Trio`]: three backends behind one proxy.
 
 mod admin;
 mod config;
+mod trio;
 
 pub use admin::{admin_get, counter};
 pub use config::{Config, LISTENER};
+pub use trio::Trio;
 
 use std::net::SocketAddr;
 

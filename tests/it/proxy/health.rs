@@ -1,16 +1,17 @@
 //! Active health checking through the real proxy: a backend whose health endpoint
 //! fails stops getting traffic within interval × threshold and comes back once it
-//! recovers; below the panic threshold traffic spreads across every backend; and
-//! `/clusters` and the stats say so.
+//! recovers; below the panic threshold traffic spreads across every backend; priority
+//! levels fail over by health; and `/clusters` and the stats say so.
 
-use mesh_tests::backend::Http;
 use mesh_tests::client::Connection;
-use mesh_tests::proxy::{self, admin_get, counter, fill};
+use mesh_tests::proxy::{self, Trio, admin_get, counter, fill};
 use mesh_tests::{eventually, within};
 use std::collections::HashSet;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(60);
+const POOL: [(&str, &str); 1] = [("cluster", "pool")];
 
 fn yaml(panic_threshold: u32) -> String {
     format!(
@@ -31,6 +32,15 @@ clusters:
     )
 }
 
+/// Waits (bounded) until the proxy at `admin` counts `n` healthy endpoints in `pool`.
+async fn healthy(admin: SocketAddr, n: u64) {
+    let what = format!("{n} healthy endpoints");
+    eventually(Duration::from_secs(10), &what, || async {
+        counter(admin, "mesh_cluster_membership_healthy", POOL).await == n
+    })
+    .await;
+}
+
 /// Which backends answered `n` requests on `conn`.
 async fn answered(conn: &mut Connection, n: usize) -> HashSet<String> {
     let mut seen = HashSet::new();
@@ -45,53 +55,30 @@ async fn answered(conn: &mut Connection, n: usize) -> HashSet<String> {
 #[tokio::test]
 async fn failing_health_checks_take_a_backend_out_and_recovery_brings_it_back() {
     within(T, async {
-        let b = [
-            Http::start("b1").await,
-            Http::start("b2").await,
-            Http::start("b3").await,
-        ];
-        let vars = [("B1", b[0].addr()), ("B2", b[1].addr()), ("B3", b[2].addr())];
-        let (proxy, addr) = proxy::start_with_listener(&fill(&yaml(50), &vars), "web").await;
-        let admin = proxy.admin_addr();
-        let healthy = || counter(admin, "mesh_cluster_membership_healthy", [("cluster", "pool")]);
-        eventually(Duration::from_secs(10), "all three healthy", || async {
-            healthy().await == 3
-        })
-        .await;
-
-        let mut conn = Connection::h2c(addr).await.unwrap();
+        let t = Trio::start(&yaml(50)).await;
+        let b = &t.backends;
+        healthy(t.admin, 3).await;
+        let mut conn = Connection::h2c(t.addr).await.unwrap();
         assert_eq!(answered(&mut conn, 30).await.len(), 3);
 
         b[1].set_health(503);
         // 2 failures at 100 ms intervals: out within well under a second; bound generously.
-        eventually(Duration::from_secs(10), "b2 marked unhealthy", || async {
-            healthy().await == 2
-        })
-        .await;
+        healthy(t.admin, 2).await;
         let served_before = b[1].requests();
         let seen = answered(&mut conn, 60).await;
         assert!(!seen.contains("b2"), "traffic still reached b2: {seen:?}");
         assert_eq!(b[1].requests(), served_before);
-        let pool = [("cluster", "pool")];
-        assert!(counter(admin, "mesh_cluster_health_check_failure_total", pool).await >= 2);
-        assert!(counter(admin, "mesh_cluster_health_check_attempt_total", pool).await >= 5);
-        let clusters = admin_get(admin, "/clusters").await.text();
+        assert!(counter(t.admin, "mesh_cluster_health_check_failure_total", POOL).await >= 2);
+        assert!(counter(t.admin, "mesh_cluster_health_check_attempt_total", POOL).await >= 5);
+        let clusters = admin_get(t.admin, "/clusters").await.text();
         let flags = format!("pool::{}::health_flags::/failed_active_hc", b[1].addr());
         assert!(clusters.contains(&flags), "{clusters}");
 
         b[1].set_health(200);
-        eventually(Duration::from_secs(10), "b2 healthy again", || async {
-            healthy().await == 3
-        })
-        .await;
+        healthy(t.admin, 3).await;
         assert!(answered(&mut conn, 30).await.contains("b2"));
         assert_eq!(
-            counter(
-                admin,
-                "mesh_cluster_lb_healthy_panic_total",
-                [("cluster", "pool")]
-            )
-            .await,
+            counter(t.admin, "mesh_cluster_lb_healthy_panic_total", POOL).await,
             0
         );
     })
@@ -101,56 +88,26 @@ async fn failing_health_checks_take_a_backend_out_and_recovery_brings_it_back() 
 #[tokio::test]
 async fn below_the_panic_threshold_traffic_spreads_across_all_backends() {
     within(T, async {
-        let b = [
-            Http::start("b1").await,
-            Http::start("b2").await,
-            Http::start("b3").await,
-        ];
-        let vars = [("B1", b[0].addr()), ("B2", b[1].addr()), ("B3", b[2].addr())];
-        let (proxy, addr) = proxy::start_with_listener(&fill(&yaml(50), &vars), "web").await;
-        let admin = proxy.admin_addr();
-        let healthy = || counter(admin, "mesh_cluster_membership_healthy", [("cluster", "pool")]);
-        eventually(Duration::from_secs(10), "all three healthy", || async {
-            healthy().await == 3
-        })
-        .await;
+        let t = Trio::start(&yaml(50)).await;
+        let b = &t.backends;
+        healthy(t.admin, 3).await;
 
         // Two of three failing is 33% healthy, under the 50% threshold: panic mode.
         b[0].set_health(503);
         b[1].set_health(503);
-        eventually(Duration::from_secs(10), "one healthy", || async {
-            healthy().await == 1
-        })
-        .await;
-        let mut conn = Connection::h2c(addr).await.unwrap();
+        healthy(t.admin, 1).await;
+        let mut conn = Connection::h2c(t.addr).await.unwrap();
         assert_eq!(
             answered(&mut conn, 30).await.len(),
             3,
             "panic mode balances across every host"
         );
-        assert!(
-            counter(
-                admin,
-                "mesh_cluster_lb_healthy_panic_total",
-                [("cluster", "pool")]
-            )
-            .await
-                >= 30
-        );
+        assert!(counter(t.admin, "mesh_cluster_lb_healthy_panic_total", POOL).await >= 30);
 
         // With panic mode off (threshold 0) the same state keeps traffic on the healthy host.
-        let (proxy0, addr0) = proxy::start_with_listener(&fill(&yaml(0), &vars), "web").await;
-        let healthy0 = || {
-            counter(
-                proxy0.admin_addr(),
-                "mesh_cluster_membership_healthy",
-                [("cluster", "pool")],
-            )
-        };
-        eventually(Duration::from_secs(10), "one healthy (no panic)", || async {
-            healthy0().await == 1
-        })
-        .await;
+        let vars = [("B1", b[0].addr()), ("B2", b[1].addr()), ("B3", b[2].addr())];
+        let (no_panic, addr0) = proxy::start_with_listener(&fill(&yaml(0), &vars), "web").await;
+        healthy(no_panic.admin_addr(), 1).await;
         let mut conn0 = Connection::h2c(addr0).await.unwrap();
         assert_eq!(answered(&mut conn0, 30).await, HashSet::from(["b3".to_owned()]));
     })
@@ -160,21 +117,11 @@ async fn below_the_panic_threshold_traffic_spreads_across_all_backends() {
 #[tokio::test]
 async fn priorities_fail_over_by_overprovisioned_health() {
     within(T, async {
-        let b = [
-            Http::start("b1").await,
-            Http::start("b2").await,
-            Http::start("b3").await,
-        ];
-        let vars = [("B1", b[0].addr()), ("B2", b[1].addr()), ("B3", b[2].addr())];
         let yaml = yaml(50).replace(r#"{ address: "$B3" }"#, r#"{ address: "$B3", priority: 1 }"#);
-        let (proxy, addr) = proxy::start_with_listener(&fill(&yaml, &vars), "web").await;
-        let admin = proxy.admin_addr();
-        let healthy = || counter(admin, "mesh_cluster_membership_healthy", [("cluster", "pool")]);
-        eventually(Duration::from_secs(10), "all three healthy", || async {
-            healthy().await == 3
-        })
-        .await;
-        let mut conn = Connection::h2c(addr).await.unwrap();
+        let t = Trio::start(&yaml).await;
+        let b = &t.backends;
+        healthy(t.admin, 3).await;
+        let mut conn = Connection::h2c(t.addr).await.unwrap();
         assert!(
             !answered(&mut conn, 30).await.contains("b3"),
             "priority 1 idles while priority 0 is healthy"
@@ -182,24 +129,17 @@ async fn priorities_fail_over_by_overprovisioned_health() {
 
         // One of two priority-0 hosts down: its health is 50% × 1.4 = 70%, so 30% fails over.
         b[0].set_health(503);
-        eventually(Duration::from_secs(10), "b1 out", || async {
-            healthy().await == 2
-        })
-        .await;
+        healthy(t.admin, 2).await;
         let before = b[2].requests();
         let n = 1000;
-        let seen = answered(&mut conn, n).await;
-        assert!(!seen.contains("b1"));
+        assert!(!answered(&mut conn, n).await.contains("b1"));
         // Expected 300 for b3; sd = sqrt(1000 × 0.3 × 0.7) ≈ 14.5, so ±75 is over 5 sd.
         let to_b3 = (b[2].requests() - before) as i64;
         assert!((to_b3 - 300).abs() < 75, "b3 got {to_b3} of {n}");
 
         // Both priority-0 hosts down: everything goes to priority 1.
         b[1].set_health(503);
-        eventually(Duration::from_secs(10), "b2 out", || async {
-            healthy().await == 1
-        })
-        .await;
+        healthy(t.admin, 1).await;
         assert_eq!(answered(&mut conn, 30).await, HashSet::from(["b3".to_owned()]));
     })
     .await;

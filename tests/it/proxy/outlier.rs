@@ -2,9 +2,8 @@
 //! 5 in a row, never more hosts than `max_ejection_percent` allows, and it returns
 //! after its ejection time.
 
-use mesh_tests::backend::Http;
 use mesh_tests::client::Connection;
-use mesh_tests::proxy::{self, admin_get, counter, fill};
+use mesh_tests::proxy::{Trio, admin_get, counter};
 use mesh_tests::{eventually, within};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -12,9 +11,7 @@ use std::time::Duration;
 const T: Duration = Duration::from_secs(60);
 
 /// Three backends; 34% lets exactly one (floor(3 × 0.34)) be ejected at a time.
-fn yaml(vars: &[(&str, SocketAddr)]) -> String {
-    fill(
-        r#"
+const YAML: &str = r#"
 admin: { address: 127.0.0.1:0 }
 listeners:
   - name: web
@@ -25,10 +22,7 @@ clusters:
   - name: pool
     outlier_detection: { consecutive_5xx: 5, interval: 200ms, base_ejection_time: 1s, max_ejection_percent: 34 }
     endpoints: [ { address: "$B1" }, { address: "$B2" }, { address: "$B3" } ]
-"#,
-        vars,
-    )
-}
+"#;
 
 /// Endpoints `/clusters` shows as ejected.
 async fn ejected(admin: SocketAddr) -> Vec<String> {
@@ -42,13 +36,8 @@ async fn ejected(admin: SocketAddr) -> Vec<String> {
 #[tokio::test]
 async fn a_failing_backend_is_ejected_and_returns_after_its_ejection_time() {
     within(T, async {
-        let b = [
-            Http::start("b1").await,
-            Http::start("b2").await,
-            Http::start("b3").await,
-        ];
-        let vars = [("B1", b[0].addr()), ("B2", b[1].addr()), ("B3", b[2].addr())];
-        let (proxy, addr) = proxy::start_with_listener(&yaml(&vars), "web").await;
+        let t = Trio::start(YAML).await;
+        let (b, proxy, addr) = (&t.backends, &t.proxy, t.addr);
         let admin = proxy.admin_addr();
         b[0].fail_with(500);
 
@@ -90,14 +79,9 @@ async fn a_failing_backend_is_ejected_and_returns_after_its_ejection_time() {
 #[tokio::test]
 async fn never_more_hosts_ejected_than_max_ejection_percent_allows() {
     within(T, async {
-        let b = [
-            Http::start("b1").await,
-            Http::start("b2").await,
-            Http::start("b3").await,
-        ];
-        let vars = [("B1", b[0].addr()), ("B2", b[1].addr()), ("B3", b[2].addr())];
-        let (proxy, addr) = proxy::start_with_listener(&yaml(&vars), "web").await;
-        for backend in &b {
+        let t = Trio::start(YAML).await;
+        let (b, proxy, addr) = (&t.backends, &t.proxy, t.addr);
+        for backend in b {
             backend.fail_with(503);
         }
         let mut conn = Connection::h2c(addr).await.unwrap();
