@@ -32,7 +32,13 @@ pub(crate) struct Admin {
 }
 
 impl Admin {
-    pub(crate) async fn run(self: Arc<Self>, listener: TcpListener) {
+    /// Serves until aborted (at shutdown), holding the clusters' control loops so they
+    /// stop with it rather than with whoever held the `Running` handle.
+    pub(crate) async fn run(
+        self: Arc<Self>,
+        listener: TcpListener,
+        _controls: Vec<crate::upstream::membership::Control>,
+    ) {
         loop {
             let tcp = match listener.accept().await {
                 Ok((tcp, _)) => tcp,

@@ -89,9 +89,9 @@ pub struct Running {
     drain: drain::Signal,
     drain_timeout: Duration,
     draining: Arc<AtomicBool>,
+    /// Also owns the clusters' control loops (health checks, outlier detection), so they
+    /// live exactly as long as the proxy: past a dropped `Running`, until `shutdown`.
     admin_task: JoinHandle<()>,
-    /// Health checkers and outlier detectors; dropping them stops them.
-    controls: Vec<upstream::membership::Control>,
 }
 
 impl Running {
@@ -110,7 +110,6 @@ impl Running {
         self.draining.store(true, Ordering::Relaxed);
         let outcome = self.drain.drain(self.drain_timeout).await;
         self.admin_task.abort();
-        drop(self.controls);
         outcome
     }
 }
@@ -194,7 +193,7 @@ pub async fn start(config: Bootstrap) -> Result<Running, StartError> {
             .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),
         draining: draining.clone(),
     });
-    let admin_task = tokio::spawn(admin.run(admin_listener));
+    let admin_task = tokio::spawn(admin.run(admin_listener, controls));
     tracing::info!(address = %admin_addr, "admin listening");
 
     Ok(Running {
@@ -204,7 +203,6 @@ pub async fn start(config: Bootstrap) -> Result<Running, StartError> {
         drain_timeout: config.drain_timeout,
         draining,
         admin_task,
-        controls,
     })
 }
 
