@@ -66,9 +66,16 @@ pub enum StartError {
 /// Keys mesh-core validates but the data path does not honour yet. A cluster that
 /// asks for them must not start as if they protected or steered it.
 fn refuse_unenforced(config: &Bootstrap) -> Result<(), StartError> {
+    use mesh_core::policy::LbPolicy;
     for c in &config.clusters {
-        let key = if c.slow_start.is_some() {
-            "slow_start_config"
+        // Envoy ramps only round robin and least request; random's weights work the
+        // same way. Rebuilding a hash table on every tick would be the wrong trade.
+        let ramps = matches!(
+            c.lb_policy,
+            LbPolicy::RoundRobin | LbPolicy::LeastRequest { .. } | LbPolicy::Random
+        );
+        let key = if c.slow_start.is_some() && !ramps {
+            "slow_start_config with this lb_policy"
         } else {
             continue;
         };

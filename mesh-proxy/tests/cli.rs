@@ -180,13 +180,13 @@ clusters:
 #[test]
 fn unenforced_settings_refuse_to_start() {
     let file = write_config(
-        "admin: { address: 127.0.0.1:0 }\nclusters:\n  - name: web\n    endpoints: [ { address: \"127.0.0.1:1\" } ]\n    slow_start_config: { slow_start_window: 30s }\n",
+        "admin: { address: 127.0.0.1:0 }\nclusters:\n  - name: web\n    endpoints: [ { address: \"127.0.0.1:1\" } ]\n    lb_policy: maglev\n    slow_start_config: { slow_start_window: 30s }\n",
     );
     let out = Command::new(BIN).arg("--config").arg(&file.0).output().unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
-        stderr.contains("\"web\": slow_start_config is valid configuration but"),
+        stderr.contains("\"web\": slow_start_config with this lb_policy is valid configuration but"),
         "{stderr}"
     );
     // `validate` checks the file itself, which is fine.

@@ -11,6 +11,7 @@ use mesh_lb::{
     EwmaConfig, LeastRequest, LeastRequestConfig, Load, Maglev, MaglevConfig, PeakEwma, Random, RingHash,
     RingHashConfig, WeightedRoundRobin,
 };
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 /// A balancer could not be built from a (validated) cluster: a duplicate endpoint
@@ -46,17 +47,19 @@ pub(crate) fn load_for(policy: &LbPolicy) -> Arc<Load> {
 }
 
 impl Balancer {
-    /// Builds the picker for `cluster` over the endpoints at indices `eligible`
-    /// (`loads` is indexed like `cluster.endpoints`).
+    /// Builds the picker for `cluster` over `eligible` endpoints, each an index into
+    /// `cluster.endpoints` with its effective weight (slow start may lower it);
+    /// `loads` is indexed like `cluster.endpoints`.
     pub(crate) fn build(
         cluster: &Cluster,
         loads: &[Arc<Load>],
-        eligible: &[usize],
+        eligible: &[(usize, NonZeroU32)],
     ) -> Result<Self, BalancerError> {
         let weights = || {
             eligible
                 .iter()
-                .filter_map(|&i| cluster.endpoints.get(i).map(|e| (i, e.weight)))
+                .copied()
+                .filter(|(i, _)| *i < cluster.endpoints.len())
         };
         let with_load = || weights().filter_map(|(i, w)| loads.get(i).map(|l| (i, w, l.clone())));
         let keyed = || weights().map(|(i, w)| (i, cluster.endpoints[i].address.to_string(), w));

@@ -12,11 +12,13 @@
 
 use super::balancer::{Balancer, BalancerError};
 use super::priority::{self, LevelHealth};
+use super::slow_start;
 use super::{ClusterRuntime, Upstreams};
 use mesh_health::{
     EjectionSnapshot, HealthCheckerHandle, HealthSnapshot, OutlierDetector, OutlierDetectorHandle,
 };
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// Keeps a cluster's control loops alive; dropping it stops them.
@@ -108,12 +110,13 @@ impl Pickset {
 }
 
 impl ClusterRuntime {
-    /// Rebuilds and publishes the pickset (`None`: no checks / no detection).
+    /// Rebuilds and publishes the pickset (`None`: no checks / no detection). Returns
+    /// whether an endpoint is still ramping up under slow start (rebuild again soon).
     pub(crate) fn apply(
         &self,
         health: Option<&Arc<HealthSnapshot>>,
         ejections: Option<&Arc<EjectionSnapshot>>,
-    ) -> Result<(), BalancerError> {
+    ) -> Result<bool, BalancerError> {
         let total = self.endpoints.len();
         let is_healthy = |i: usize| {
             health.is_none_or(|h| h.is_healthy(&self.endpoints[i].addr))
@@ -134,6 +137,30 @@ impl ClusterRuntime {
             .healthy
             .set(health_by_level.iter().map(|l| l.healthy).sum::<usize>() as f64);
 
+        // Slow start: when did each endpoint last (re)join — turn healthy, or come back
+        // from an ejection — and how far along its ramp is it?
+        let now = tokio::time::Instant::now();
+        let rejoined = |i: usize| {
+            let healthy_since = health
+                .and_then(|h| h.get(&self.endpoints[i].addr))
+                .filter(|s| s.healthy)
+                .map(|s| s.since)
+                .filter(|since| self.first_healthy[i].get_or_init(|| *since) != since);
+            let returned = ejections.and_then(|e| e.get(i)).and_then(|e| e.returned_at);
+            healthy_since.max(returned)
+        };
+        let mut ramping = false;
+        let mut weight = |i: usize| {
+            let configured = self.policy.endpoints[i].weight;
+            let Some(config) = &self.policy.slow_start else {
+                return configured;
+            };
+            let factor =
+                rejoined(i).and_then(|t| slow_start::factor(now.saturating_duration_since(t), config));
+            ramping |= factor.is_some();
+            slow_start::weight(configured, factor)
+        };
+
         let threshold = self.policy.common_lb.healthy_panic_threshold.get();
         let loads: Vec<_> = self.endpoints.iter().map(|e| e.load.clone()).collect();
         let mut levels = Vec::new();
@@ -146,7 +173,10 @@ impl ClusterRuntime {
                 continue;
             }
             upper += share.percent;
-            let eligible: Vec<usize> = members(p).filter(|&i| share.panic || is_healthy(i)).collect();
+            let eligible: Vec<_> = members(p)
+                .filter(|&i| share.panic || is_healthy(i))
+                .map(|i| (i, weight(i)))
+                .collect();
             if share.panic {
                 tracing::debug!(cluster = %self.policy.name, priority = p, "membership: level in panic mode");
             }
@@ -162,7 +192,7 @@ impl ClusterRuntime {
         self.pickset.store(Arc::new(Pickset { levels }));
         self.health.store(health.cloned());
         self.ejections.store(ejections.cloned());
-        Ok(())
+        Ok(ramping)
     }
 }
 
@@ -179,13 +209,26 @@ async fn follow(
     };
     let mut last_health = health.as_mut().map(|rx| rx.borrow_and_update().clone());
     let mut last_ejections = ejections.as_mut().map(|rx| rx.borrow_and_update().clone());
+    // While an endpoint ramps up under slow start, its weight changes with time alone.
+    let tick = runtime
+        .policy
+        .slow_start
+        .as_ref()
+        .map_or(Duration::from_secs(1), |s| {
+            (s.window / 20).max(Duration::from_millis(50))
+        });
     loop {
-        if let Err(e) = runtime.apply(last_health.as_ref(), last_ejections.as_ref()) {
-            // The endpoint set is fixed and was built once already, so this is not
-            // expected; keep the previous pickset rather than stop serving.
-            tracing::warn!(error = %e, "membership: cannot rebuild the balancer; keeping the last one");
-        }
+        let ramping = match runtime.apply(last_health.as_ref(), last_ejections.as_ref()) {
+            Ok(ramping) => ramping,
+            Err(e) => {
+                // The endpoint set is fixed and was built once already, so this is not
+                // expected; keep the previous pickset rather than stop serving.
+                tracing::warn!(error = %e, "membership: cannot rebuild the balancer; keeping the last one");
+                false
+            }
+        };
         tokio::select! {
+            () = tokio::time::sleep(tick), if ramping => {}
             changed = changed(&mut health) => match changed {
                 Some(s) => last_health = Some(s),
                 None => health = None,

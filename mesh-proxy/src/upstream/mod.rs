@@ -10,6 +10,7 @@ mod balancer;
 mod connector;
 pub(crate) mod membership;
 mod priority;
+mod slow_start;
 
 pub use balancer::BalancerError;
 pub use connector::ConnectError;
@@ -54,6 +55,9 @@ pub(crate) struct ClusterRuntime {
     pub(crate) ejections: ArcSwapOption<EjectionSnapshot>,
     /// Where the request path reports outcomes, when outlier detection is on.
     pub(crate) outlier: OnceLock<OutlierRecorder>,
+    /// When each endpoint first turned healthy: slow start ramps re-joins, not the
+    /// cluster's first health round (as in Envoy).
+    pub(crate) first_healthy: Vec<OnceLock<tokio::time::Instant>>,
     /// Live views of the control loops, for the admin's counters (never the request path).
     pub(crate) health_rx: OnceLock<tokio::sync::watch::Receiver<Arc<HealthSnapshot>>>,
     pub(crate) ejections_rx: OnceLock<tokio::sync::watch::Receiver<Arc<EjectionSnapshot>>>,
@@ -139,7 +143,12 @@ impl ClusterRuntime {
         // Until the first health snapshot arrives every endpoint is eligible; with
         // checks configured that snapshot marks them all unhealthy, which is panic
         // mode (all endpoints) until the first checks pass.
-        let all: Vec<usize> = (0..endpoints.len()).collect();
+        let all: Vec<_> = policy
+            .endpoints
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (i, e.weight))
+            .collect();
         let pickset = Pickset::all(Balancer::build(policy, &loads, &all)?);
         let stats = stats.cluster(&policy.name);
         stats.healthy.set(endpoints.len() as f64);
@@ -151,6 +160,7 @@ impl ClusterRuntime {
             outlier: OnceLock::new(),
             health_rx: OnceLock::new(),
             ejections_rx: OnceLock::new(),
+            first_healthy: endpoints.iter().map(|_| OnceLock::new()).collect(),
             policy: policy.clone(),
             endpoints,
             stats,

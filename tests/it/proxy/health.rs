@@ -144,3 +144,51 @@ async fn priorities_fail_over_by_overprovisioned_health() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn slow_start_ramps_a_recovered_backend_up_over_the_window() {
+    within(T, async {
+        let yaml = yaml(0).replace(
+            "    health_checks:",
+            "    slow_start_config: { slow_start_window: 4s, min_weight_percent: 10 }\n    health_checks:",
+        );
+        let t = Trio::start(&yaml).await;
+        let b = &t.backends;
+        healthy(t.admin, 3).await;
+        let mut conn = Connection::h2c(t.addr).await.unwrap();
+        // The first health round is not a re-join: everyone starts at full weight.
+        let share = |before: usize, n: usize| (b[1].requests() - before) as f64 / n as f64;
+        let before = b[1].requests();
+        answered(&mut conn, 300).await;
+        assert!(
+            (share(before, 300) - 1.0 / 3.0).abs() < 0.05,
+            "b2 share at start: {}",
+            share(before, 300)
+        );
+
+        b[1].set_health(503);
+        healthy(t.admin, 2).await;
+        b[1].set_health(200);
+        healthy(t.admin, 3).await;
+        // Within the first second of a 4 s window b2's weight is 25% of the others':
+        // 0.25 / 2.25 ≈ 11% of requests instead of 33%.
+        let before = b[1].requests();
+        answered(&mut conn, 300).await;
+        let early = share(before, 300);
+        assert!(
+            early > 0.0 && early < 0.2,
+            "b2 share just after recovery: {early}"
+        );
+
+        // After the window it is back to a full third.
+        tokio::time::sleep(Duration::from_millis(4500)).await;
+        let before = b[1].requests();
+        answered(&mut conn, 300).await;
+        assert!(
+            (share(before, 300) - 1.0 / 3.0).abs() < 0.05,
+            "b2 share after the window: {}",
+            share(before, 300)
+        );
+    })
+    .await;
+}
