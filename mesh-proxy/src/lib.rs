@@ -136,7 +136,7 @@ async fn bind(name: &str, address: SocketAddr) -> Result<TcpListener, StartError
 pub async fn start(config: Bootstrap) -> Result<Running, StartError> {
     refuse_unenforced(&config)?;
     let stats = stats::Stats::new();
-    let upstreams = Arc::new(upstream::Upstreams::build(&config.clusters, &stats)?);
+    let upstreams = Arc::new(upstream::Upstreams::build(&config, &stats)?);
     let controls = upstream::membership::start(&upstreams);
 
     let mut bound = Vec::with_capacity(config.listeners.len());

@@ -10,3 +10,4 @@ mod outlier;
 mod protocols;
 mod routing;
 mod streams;
+mod zones;

@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 pub struct Bootstrap {
     /// Where this proxy runs (its zone drives zone-aware routing).
     pub node: Option<Node>,
+    pub cluster_manager: Option<ClusterManager>,
     pub admin: Option<Admin>,
     /// How long in-flight requests may run on after SIGTERM/SIGINT. Default `30s`.
     pub drain_timeout: Option<String>,
@@ -32,6 +33,15 @@ pub struct Bootstrap {
     pub listeners: Vec<Listener>,
     #[serde(default)]
     pub clusters: Vec<Cluster>,
+}
+
+/// Envoy's `cluster_manager`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterManager {
+    /// The cluster listing this service's own proxies with their zones; with
+    /// `node.zone` it enables zone-aware routing.
+    pub local_cluster_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -44,6 +44,9 @@ pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone, Serialize)]
 pub struct Bootstrap {
     pub node: Node,
+    /// Envoy's `cluster_manager.local_cluster_name`, resolved: the cluster of this
+    /// service's own proxies, whose zones drive zone-aware routing.
+    pub local_cluster: Option<ClusterRef>,
     pub admin: Admin,
     #[serde(with = "serde_str")]
     pub drain_timeout: Duration,
@@ -133,6 +136,12 @@ impl TryFrom<&config::Bootstrap> for Bootstrap {
                 listeners.push(built);
             }
         }
+        let local_path = root.key("cluster_manager").key("local_cluster_name");
+        let local_cluster = raw
+            .cluster_manager
+            .as_ref()
+            .and_then(|m| m.local_cluster_name.as_deref())
+            .and_then(|name| index.resolve(name, &local_path, &mut issues));
         match (issues.0.is_empty(), admin) {
             (true, Some(admin)) => {
                 let node = raw.node.as_ref().map_or_else(Node::default, |n| Node {
@@ -141,6 +150,7 @@ impl TryFrom<&config::Bootstrap> for Bootstrap {
                     zone: n.zone.clone(),
                 });
                 Ok(Bootstrap {
+                    local_cluster,
                     node,
                     admin,
                     drain_timeout,

@@ -11,6 +11,7 @@ mod connector;
 pub(crate) mod membership;
 mod priority;
 mod slow_start;
+mod zone;
 
 pub use balancer::BalancerError;
 pub use connector::ConnectError;
@@ -47,6 +48,8 @@ pub(crate) struct ClusterRuntime {
     pub(crate) policy: Cluster,
     /// In `policy.endpoints` order; the balancer picks indices into it.
     pub(crate) endpoints: Vec<Endpoint>,
+    /// Callers' zones, when zone-aware routing is configured.
+    pub(crate) zones: Option<ZoneContext>,
     /// The balancer over the eligible endpoints, republished by the membership task.
     pickset: ArcSwap<Pickset>,
     /// The latest active health snapshot (`None` without health checks).
@@ -117,21 +120,53 @@ impl Endpoint {
     }
 }
 
+/// Where the callers are: this proxy's zone and how its service spreads over zones
+/// (from `cluster_manager.local_cluster_name`), for zone-aware routing.
+#[derive(Debug, Clone)]
+pub(crate) struct ZoneContext {
+    pub(crate) local_zone: String,
+    pub(crate) callers: Vec<(String, usize)>,
+}
+
 impl Upstreams {
     pub(crate) fn build(
-        clusters: &[Cluster],
+        config: &mesh_core::policy::Bootstrap,
         stats: &crate::stats::Stats,
     ) -> Result<Self, crate::StartError> {
-        let clusters = clusters
+        let local = config.local_cluster.as_ref().map(|c| c.index);
+        let zones = config
+            .node
+            .zone
+            .clone()
+            .zip(local.and_then(|i| config.clusters.get(i)))
+            .map(|(local_zone, c)| {
+                let mut callers: Vec<(String, usize)> = Vec::new();
+                for e in &c.endpoints {
+                    let zone = e.zone.clone().unwrap_or_default();
+                    match callers.iter_mut().find(|(z, _)| *z == zone) {
+                        Some((_, n)) => *n += 1,
+                        None => callers.push((zone, 1)),
+                    }
+                }
+                ZoneContext { local_zone, callers }
+            });
+        let clusters = config
+            .clusters
             .iter()
-            .map(|c| ClusterRuntime::build(c, stats))
+            .enumerate()
+            // The local cluster itself is not routed by zone.
+            .map(|(i, c)| ClusterRuntime::build(c, stats, zones.clone().filter(|_| Some(i) != local)))
             .collect::<Result<_, _>>()?;
         Ok(Upstreams { clusters })
     }
 }
 
 impl ClusterRuntime {
-    fn build(policy: &Cluster, stats: &crate::stats::Stats) -> Result<Self, crate::StartError> {
+    fn build(
+        policy: &Cluster,
+        stats: &crate::stats::Stats,
+        zones: Option<ZoneContext>,
+    ) -> Result<Self, crate::StartError> {
         let tls = policy.tls.as_ref().map(client_tls).transpose()?;
         let endpoints: Vec<Endpoint> = policy
             .endpoints
@@ -140,9 +175,9 @@ impl ClusterRuntime {
             .map(|(i, e)| Endpoint::build(policy, i, e.address, tls.as_ref()))
             .collect();
         let loads: Vec<Arc<Load>> = endpoints.iter().map(|e| e.load.clone()).collect();
-        // Until the first health snapshot arrives every endpoint is eligible; with
-        // checks configured that snapshot marks them all unhealthy, which is panic
-        // mode (all endpoints) until the first checks pass.
+        // Every endpoint is eligible until health says otherwise; `apply` below then
+        // lays out priorities and zones. With checks configured, the first snapshot
+        // marks them all unhealthy, which is panic mode until the first checks pass.
         let all: Vec<_> = policy
             .endpoints
             .iter()
@@ -153,7 +188,8 @@ impl ClusterRuntime {
         let stats = stats.cluster(&policy.name);
         stats.healthy.set(endpoints.len() as f64);
         stats.total.set(endpoints.len() as f64);
-        Ok(ClusterRuntime {
+        let runtime = ClusterRuntime {
+            zones,
             pickset: ArcSwap::from_pointee(pickset),
             health: ArcSwapOption::empty(),
             ejections: ArcSwapOption::empty(),
@@ -164,7 +200,9 @@ impl ClusterRuntime {
             policy: policy.clone(),
             endpoints,
             stats,
-        })
+        };
+        runtime.apply(None, None)?;
+        Ok(runtime)
     }
 
     /// The endpoint for a request; `hash` matters only to consistent-hashing policies.

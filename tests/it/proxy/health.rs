@@ -192,3 +192,21 @@ async fn slow_start_ramps_a_recovered_backend_up_over_the_window() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn priorities_apply_without_health_checks_too() {
+    within(T, async {
+        let yaml = yaml(50)
+            .replace(r#"{ address: "$B3" }"#, r#"{ address: "$B3", priority: 1 }"#)
+            .replace(
+                "    health_checks:\n      - { interval: 100ms, timeout: 1s, unhealthy_threshold: 2, healthy_threshold: 2, http_health_check: { path: /healthz } }\n",
+                "",
+            );
+        assert!(!yaml.contains("health_checks"), "{yaml}");
+        let t = Trio::start(&yaml).await;
+        let mut conn = Connection::h2c(t.addr).await.unwrap();
+        let seen = answered(&mut conn, 30).await;
+        assert_eq!(seen, HashSet::from(["b1".to_owned(), "b2".to_owned()]));
+    })
+    .await;
+}
