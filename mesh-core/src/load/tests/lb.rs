@@ -158,3 +158,17 @@ clusters:
         "listeners[0].virtual_hosts[0].routes[0].route.hash_policy[2]"
     );
 }
+
+#[test]
+fn local_cluster_name_must_name_a_cluster() {
+    let ok = valid(&format!(
+        "cluster_manager: {{ local_cluster_name: web }}\n{}",
+        cluster("")
+    ));
+    assert_eq!(ok.local_cluster.map(|c| c.name), Some("web".to_owned()));
+    only_error(
+        &format!("cluster_manager: {{ local_cluster_name: nope }}\n{}", cluster("")),
+        "cluster_manager.local_cluster_name",
+        "not a cluster",
+    );
+}
