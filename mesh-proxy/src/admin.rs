@@ -4,7 +4,7 @@
 //! |---------------------|-------------------------------------------------------------|
 //! | `/ready`            | 200 `LIVE`, or 503 `DRAINING` once a drain has begun        |
 //! | `/stats/prometheus` | request counts by listener, cluster and response code       |
-//! | `/clusters`         | Envoy's text form (`web::127.0.0.1:8081::weight::1`, `::zone::`, `::rq_active::`); `?format=json` for JSON |
+//! | `/clusters`         | Envoy's text form per endpoint: `weight`, `zone`, `health_flags`, `rq_active`, `rq_total`, `rq_success`, `rq_error`, `success_rate` (`web::127.0.0.1:8081::weight::1`); `?format=json` for JSON |
 //! | `/config_dump`      | the effective (validated, defaults filled) config as JSON   |
 //!
 //! It serves HTTP/1.1 only, is not counted in the drain (it stays up while the
@@ -172,6 +172,15 @@ impl Admin {
                 let _ = writeln!(out, "{name}::{addr}::weight::{}", p.weight);
                 let _ = writeln!(out, "{name}::{addr}::zone::{}", p.zone.as_deref().unwrap_or(""));
                 let _ = writeln!(out, "{name}::{addr}::rq_active::{}", e.load.active());
+                let (total, errors) = outcomes(e);
+                let _ = writeln!(out, "{name}::{addr}::rq_total::{total}");
+                let _ = writeln!(out, "{name}::{addr}::rq_success::{}", total - errors);
+                let _ = writeln!(out, "{name}::{addr}::rq_error::{errors}");
+                let _ = writeln!(
+                    out,
+                    "{name}::{addr}::success_rate::{}",
+                    success_rate(total, errors)
+                );
             }
         }
         out
@@ -195,6 +204,8 @@ impl Admin {
                             "zone": p.zone,
                             "metadata": p.metadata,
                             "rq_active": e.load.active(),
+                            "rq_total": outcomes(e).0,
+                            "rq_error": outcomes(e).1,
                             "health_flags": health_flags(
                                 c.health.load().as_deref(),
                                 c.ejections.load().as_deref(),
@@ -244,6 +255,21 @@ fn health_flags(
         flags.push_str("healthy");
     }
     flags
+}
+
+/// `(total, errors)` of an endpoint's requests so far.
+fn outcomes(e: &crate::upstream::Endpoint) -> (u64, u64) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let errors = e.outcomes.errors.load(Relaxed);
+    (e.outcomes.total.load(Relaxed).max(errors), errors)
+}
+
+/// Percent of non-error requests since start, or `-1` before any (Envoy's "unknown").
+fn success_rate(total: u64, errors: u64) -> String {
+    if total == 0 {
+        return "-1".into();
+    }
+    format!("{:.1}", 100.0 * (total - errors) as f64 / total as f64)
 }
 
 fn text(status: StatusCode, body: String) -> Response<ProxyBody> {

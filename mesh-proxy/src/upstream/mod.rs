@@ -74,10 +74,29 @@ pub(crate) struct Endpoint {
     pub(crate) addr: SocketAddr,
     /// Requests in flight and latency, read by load-aware balancers and `/clusters`.
     pub(crate) load: Arc<Load>,
+    /// Lifetime request outcomes, for `/clusters`.
+    pub(crate) outcomes: Outcomes,
     /// HTTP/1.1 pool: `http1` clusters, and upgrades (WebSocket) on every cluster.
     h1: HttpClient,
     /// `http2`: prior knowledge or ALPN h2. `auto`: h2c in cleartext, ALPN choice over TLS.
     h2: Option<HttpClient>,
+}
+
+/// Request outcomes of one endpoint: a 5xx response or a failure to get one is an error.
+#[derive(Debug, Default)]
+pub(crate) struct Outcomes {
+    pub(crate) total: std::sync::atomic::AtomicU64,
+    pub(crate) errors: std::sync::atomic::AtomicU64,
+}
+
+impl Outcomes {
+    pub(crate) fn record(&self, error: bool) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.total.fetch_add(1, Relaxed);
+        if error {
+            self.errors.fetch_add(1, Relaxed);
+        }
+    }
 }
 
 /// Which pool a request goes to and the version it must carry there.
@@ -214,8 +233,14 @@ impl ClusterRuntime {
         self.endpoints.get(i)
     }
 
-    /// Tells outlier detection (when on) how a request to `endpoint` went.
+    /// Counts how a request to `endpoint` went, and tells outlier detection (when on).
     pub(crate) fn record(&self, endpoint: &Endpoint, result: mesh_health::RequestResult) {
+        use mesh_health::RequestResult::*;
+        endpoint.outcomes.record(match result {
+            Status(code) => code >= 500,
+            Connected => false,
+            ConnectFailed | Reset | Timeout => true,
+        });
         if let Some(recorder) = self.outlier.get() {
             let _ = recorder.record(endpoint.index, result);
         }
@@ -250,6 +275,7 @@ impl Endpoint {
             index,
             addr,
             load: balancer::load_for(&cluster.lb_policy),
+            outcomes: Outcomes::default(),
             h1,
             h2,
         }

@@ -51,6 +51,17 @@ async fn a_failing_backend_is_ejected_and_returns_after_its_ejection_time() {
             }
         }
         assert_eq!(failures, 5, "b1 answered 500 five times before its ejection");
+        let clusters = admin_get(t.admin, "/clusters").await.text();
+        for (backend, line) in [
+            (0, "rq_total::5"),
+            (0, "rq_error::5"),
+            (0, "success_rate::0.0"),
+            (1, "rq_error::0"),
+            (1, "success_rate::100.0"),
+        ] {
+            let want = format!("pool::{}::{line}", b[backend].addr());
+            assert!(clusters.lines().any(|l| l == want), "no {want:?} in\n{clusters}");
+        }
         eventually(Duration::from_secs(5), "b1 ejected", || async {
             ejected(admin).await == [b[0].addr().to_string()]
         })
