@@ -13,7 +13,7 @@
 use super::balancer::{Balancer, BalancerError};
 use super::priority::{self, LevelHealth};
 use super::slow_start;
-use super::zone::{self, ZonePlan};
+use super::zone;
 use super::{ClusterRuntime, Upstreams};
 use mesh_health::{
     EjectionSnapshot, HealthCheckerHandle, HealthSnapshot, OutlierDetector, OutlierDetectorHandle,
@@ -77,18 +77,7 @@ struct Level {
     /// Balancing across every host of the level because too few are healthy.
     panic: bool,
     /// Zone-aware routing for this level, when it applies.
-    zoned: Option<Zoned>,
-}
-
-#[derive(Debug)]
-struct Zoned {
-    plan: ZonePlan,
-    /// The caller's zone, as an index into `by_zone`.
-    here: usize,
-    /// A balancer per upstream zone of the level.
-    by_zone: Vec<Balancer>,
-    /// Percent of requests routed by zone (`routing_enabled`).
-    enabled: u8,
+    zoned: Option<zone::Zoned>,
 }
 
 impl Pickset {
@@ -120,15 +109,12 @@ impl Pickset {
                 level
             }
         };
-        if let Some(z) = &level.zoned
-            && rand::random_range(0..100u8) < z.enabled
-        {
-            let zone = z.plan.zone(z.here, rand::random_range(0..10_000), rand::random());
-            if let Some(balancer) = z.by_zone.get(zone) {
-                return balancer.pick(hash).map(|i| (i, level.panic));
-            }
-        }
-        level.balancer.pick(hash).map(|i| (i, level.panic))
+        let balancer = level
+            .zoned
+            .as_ref()
+            .and_then(zone::Zoned::balancer)
+            .unwrap_or(&level.balancer);
+        balancer.pick(hash).map(|i| (i, level.panic))
     }
 }
 
@@ -208,7 +194,7 @@ impl ClusterRuntime {
             let min_hosts = self.policy.common_lb.zone_min_cluster_size as usize;
             let zoned = match &self.zones {
                 Some(ctx) if levels.is_empty() && !share.panic && total >= min_hosts => {
-                    self.zoned(ctx, &loads, &eligible)?
+                    zone::Zoned::build(self, ctx, &loads, &eligible)?
                 }
                 _ => None,
             };
@@ -226,50 +212,6 @@ impl ClusterRuntime {
         self.health.store(health.cloned());
         self.ejections.store(ejections.cloned());
         Ok(ramping)
-    }
-}
-
-impl ClusterRuntime {
-    /// The zone split of a level's `eligible` endpoints, if the caller's zone has any.
-    fn zoned(
-        &self,
-        ctx: &super::ZoneContext,
-        loads: &[Arc<mesh_lb::Load>],
-        eligible: &[(usize, std::num::NonZeroU32)],
-    ) -> Result<Option<Zoned>, BalancerError> {
-        let zone_of = |i: usize| self.policy.endpoints[i].zone.as_deref().unwrap_or("");
-        let mut zones: Vec<(&str, usize)> = Vec::new();
-        for &(i, _) in eligible {
-            match zones.iter_mut().find(|(z, _)| *z == zone_of(i)) {
-                Some((_, n)) => *n += 1,
-                None => zones.push((zone_of(i), 1)),
-            }
-        }
-        let callers: Vec<(&str, usize)> = ctx.callers.iter().map(|(z, n)| (z.as_str(), *n)).collect();
-        let Some(plan) = zone::plan(&callers, &ctx.local_zone, &zones) else {
-            return Ok(None);
-        };
-        let Some(here) = zones.iter().position(|(z, _)| *z == ctx.local_zone) else {
-            return Ok(None);
-        };
-        let by_zone = zones
-            .iter()
-            .map(|(zone, _)| {
-                let members: Vec<_> = eligible
-                    .iter()
-                    .copied()
-                    .filter(|(i, _)| zone_of(*i) == *zone)
-                    .collect();
-                Balancer::build(&self.policy, loads, &members)
-            })
-            .collect::<Result<_, _>>()?;
-        let enabled = self.policy.common_lb.zone_routing_enabled.get();
-        Ok(Some(Zoned {
-            plan,
-            here,
-            by_zone,
-            enabled,
-        }))
     }
 }
 

@@ -10,6 +10,12 @@
 //! `min_cluster_size` hosts, in panic mode, and for the share of requests outside
 //! `routing_enabled`.
 
+use super::balancer::{Balancer, BalancerError};
+use super::{ClusterRuntime, ZoneContext};
+use mesh_lb::Load;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
 /// How requests of one cluster divide between zones.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ZonePlan {
@@ -95,6 +101,74 @@ impl ZonePlan {
     }
 }
 
+/// A level's zone split: the plan and a balancer per upstream zone.
+#[derive(Debug)]
+pub(crate) struct Zoned {
+    plan: ZonePlan,
+    /// The caller's zone, as an index into `by_zone`.
+    here: usize,
+    by_zone: Vec<Balancer>,
+    /// Percent of requests routed by zone (`routing_enabled`).
+    enabled: u8,
+}
+
+impl Zoned {
+    /// The zone split of a level's `eligible` endpoints, if the caller's zone has any.
+    pub(crate) fn build(
+        cluster: &ClusterRuntime,
+        ctx: &ZoneContext,
+        loads: &[Arc<Load>],
+        eligible: &[(usize, NonZeroU32)],
+    ) -> Result<Option<Zoned>, BalancerError> {
+        let policy = &cluster.policy;
+        let zone_of = |i: usize| policy.endpoints[i].zone.as_deref().unwrap_or("");
+        let mut zones: Vec<(&str, usize)> = Vec::new();
+        for &(i, _) in eligible {
+            match zones.iter_mut().find(|(z, _)| *z == zone_of(i)) {
+                Some((_, n)) => *n += 1,
+                None => zones.push((zone_of(i), 1)),
+            }
+        }
+        let callers: Vec<(&str, usize)> = ctx.callers.iter().map(|(z, n)| (z.as_str(), *n)).collect();
+        let Some(plan) = plan(&callers, &ctx.local_zone, &zones) else {
+            return Ok(None);
+        };
+        let Some(here) = zones.iter().position(|(z, _)| *z == ctx.local_zone) else {
+            return Ok(None);
+        };
+        let by_zone = zones
+            .iter()
+            .map(|(zone, _)| {
+                let members: Vec<_> = eligible
+                    .iter()
+                    .copied()
+                    .filter(|(i, _)| zone_of(*i) == *zone)
+                    .collect();
+                Balancer::build(policy, loads, &members)
+            })
+            .collect::<Result<_, _>>()?;
+        let enabled = policy.common_lb.zone_routing_enabled.get();
+        Ok(Some(Zoned {
+            plan,
+            here,
+            by_zone,
+            enabled,
+        }))
+    }
+
+    /// The balancer of the zone this request goes to; `None` when the request falls
+    /// outside `routing_enabled` (the level's whole balancer applies then).
+    pub(crate) fn balancer(&self) -> Option<&Balancer> {
+        if rand::random_range(0..100u8) >= self.enabled {
+            return None;
+        }
+        self.by_zone.get(
+            self.plan
+                .zone(self.here, rand::random_range(0..10_000), rand::random()),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,7 +195,8 @@ mod tests {
             panic!("{got:?}")
         };
         assert_eq!(*local_bp, 1666 * 10_000 / 5000);
-        assert_eq!(residual.as_slice(), [(1, 8334 - 5000)]);
+        // Zone b: 5/6 of upstream (8333 bp, floored) minus 50% of callers.
+        assert_eq!(residual.as_slice(), [(1, 8333 - 5000)]);
         assert_eq!(got.zone(0, 0, 0), 0);
         assert_eq!(got.zone(0, 9_999, 7), 1);
     }
