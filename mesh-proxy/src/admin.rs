@@ -192,11 +192,13 @@ impl Admin {
             .clusters
             .iter()
             .map(|c| {
+                let (health, ejections) = (c.health.load(), c.ejections.load());
                 let endpoints: Vec<_> = c
                     .endpoints
                     .iter()
                     .zip(&c.policy.endpoints)
                     .map(|(e, p)| {
+                        let (total, errors) = outcomes(e);
                         serde_json::json!({
                             "address": p.address,
                             "weight": p.weight,
@@ -204,14 +206,9 @@ impl Admin {
                             "zone": p.zone,
                             "metadata": p.metadata,
                             "rq_active": e.load.active(),
-                            "rq_total": outcomes(e).0,
-                            "rq_error": outcomes(e).1,
-                            "health_flags": health_flags(
-                                c.health.load().as_deref(),
-                                c.ejections.load().as_deref(),
-                                e.index,
-                                &e.addr,
-                            ),
+                            "rq_total": total,
+                            "rq_error": errors,
+                            "health_flags": health_flags(health.as_deref(), ejections.as_deref(), e.index, &e.addr),
                         })
                     })
                     .collect();

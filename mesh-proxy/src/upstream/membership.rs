@@ -64,7 +64,7 @@ pub(crate) fn start(upstreams: &Arc<Upstreams>) -> Vec<Control> {
 }
 
 /// What the request path reads for one cluster.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Pickset {
     /// One balancer per priority level that takes traffic, highest priority first, each
     /// with the cumulative share (percent) it covers: `levels[i].0` is the upper bound.
@@ -81,20 +81,6 @@ struct Level {
 }
 
 impl Pickset {
-    /// Every endpoint, one level, no panic: the state before any health is known.
-    pub(crate) fn all(balancer: Balancer) -> Self {
-        Pickset {
-            levels: vec![(
-                100,
-                Level {
-                    balancer,
-                    panic: false,
-                    zoned: None,
-                },
-            )],
-        }
-    }
-
     /// The level for this request (by a uniform draw when traffic is split) and its pick.
     pub(crate) fn pick(&self, hash: Option<u64>) -> Option<(usize, bool)> {
         let level = match self.levels.as_slice() {

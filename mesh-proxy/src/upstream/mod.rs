@@ -20,7 +20,6 @@ use crate::body::ProxyBody;
 use crate::stats::ClusterStats;
 use crate::tls::{ClientTls, client_tls};
 use arc_swap::{ArcSwap, ArcSwapOption};
-use balancer::Balancer;
 use connector::Connector;
 use http::Version;
 use hyper_util::client::legacy::Client;
@@ -193,23 +192,12 @@ impl ClusterRuntime {
             .enumerate()
             .map(|(i, e)| Endpoint::build(policy, i, e.address, tls.as_ref()))
             .collect();
-        let loads: Vec<Arc<Load>> = endpoints.iter().map(|e| e.load.clone()).collect();
-        // Every endpoint is eligible until health says otherwise; `apply` below then
-        // lays out priorities and zones. With checks configured, the first snapshot
-        // marks them all unhealthy, which is panic mode until the first checks pass.
-        let all: Vec<_> = policy
-            .endpoints
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (i, e.weight))
-            .collect();
-        let pickset = Pickset::all(Balancer::build(policy, &loads, &all)?);
         let stats = stats.cluster(&policy.name);
-        stats.healthy.set(endpoints.len() as f64);
         stats.total.set(endpoints.len() as f64);
         let runtime = ClusterRuntime {
             zones,
-            pickset: ArcSwap::from_pointee(pickset),
+            // Replaced by `apply` below before anyone can pick.
+            pickset: ArcSwap::from_pointee(Pickset::default()),
             health: ArcSwapOption::empty(),
             ejections: ArcSwapOption::empty(),
             outlier: OnceLock::new(),
@@ -220,6 +208,9 @@ impl ClusterRuntime {
             endpoints,
             stats,
         };
+        // Every endpoint counts as healthy until health says otherwise: this lays out
+        // priorities and zones. With checks configured, the first snapshot marks them
+        // all unhealthy, which is panic mode until the first checks pass.
         runtime.apply(None, None)?;
         Ok(runtime)
     }
