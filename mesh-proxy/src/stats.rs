@@ -112,8 +112,7 @@ impl CodeCounters {
         }
     }
 
-    pub(crate) fn record(&self, code: http::StatusCode) {
-        let code = code.as_u16();
+    pub(crate) fn record(&self, code: u16) {
         let make = || {
             let labels = vec![self.label.clone(), Label::new("response_code", code.to_string())];
             self.stats.counter(self.name, labels)

@@ -62,12 +62,10 @@ impl TcpProxy {
         let mut upstream = match connect.await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
-                cluster.stats.connect_fail.increment(1);
                 cluster.record(endpoint, mesh_health::RequestResult::ConnectFailed);
                 return tracing::debug!(%peer, upstream = %endpoint.addr, error = %e, "upstream connect failed");
             }
             Err(_) => {
-                cluster.stats.connect_fail.increment(1);
                 cluster.record(endpoint, mesh_health::RequestResult::ConnectFailed);
                 return tracing::debug!(%peer, upstream = %endpoint.addr, "upstream connect timed out");
             }

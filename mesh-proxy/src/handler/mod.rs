@@ -70,7 +70,7 @@ impl Router {
                 e.into_response(grpc)
             }
         };
-        self.stats.record(response.status());
+        self.stats.record(response.status().as_u16());
         response
     }
 

@@ -224,14 +224,30 @@ impl ClusterRuntime {
         self.endpoints.get(i)
     }
 
-    /// Counts how a request to `endpoint` went, and tells outlier detection (when on).
+    /// Records how a request to `endpoint` went, in one place: the cluster's stats, the
+    /// endpoint's counters, and outlier detection (when on).
     pub(crate) fn record(&self, endpoint: &Endpoint, result: mesh_health::RequestResult) {
         use mesh_health::RequestResult::*;
-        endpoint.outcomes.record(match result {
-            Status(code) => code >= 500,
+        let error = match result {
+            Status(code) => {
+                self.stats.rq.record(code);
+                code >= 500
+            }
             Connected => false,
-            ConnectFailed | Reset | Timeout => true,
-        });
+            ConnectFailed => {
+                self.stats.connect_fail.increment(1);
+                true
+            }
+            Reset => {
+                self.stats.reset.increment(1);
+                true
+            }
+            Timeout => {
+                self.stats.timeout.increment(1);
+                true
+            }
+        };
+        endpoint.outcomes.record(error);
         if let Some(recorder) = self.outlier.get() {
             let _ = recorder.record(endpoint.index, result);
         }
