@@ -17,7 +17,6 @@ pub mod names {
     pub const UPSTREAM_RQ_TIMEOUT: &str = "mesh_cluster_upstream_rq_timeout_total";
     pub const UPSTREAM_RQ_RESET: &str = "mesh_cluster_upstream_rq_reset_total";
     pub const UPSTREAM_RQ_NO_HEALTHY: &str = "mesh_cluster_upstream_rq_no_healthy_total";
-    pub const DOWNSTREAM_CX: &str = "mesh_downstream_cx_total";
     pub const MEMBERSHIP_HEALTHY: &str = "mesh_cluster_membership_healthy";
     pub const MEMBERSHIP_TOTAL: &str = "mesh_cluster_membership_total";
     pub const LB_HEALTHY_PANIC: &str = "mesh_cluster_lb_healthy_panic_total";
