@@ -114,12 +114,14 @@ impl BalancedClient {
                 client: Client::builder(TokioExecutor::new()).build(connector.clone()),
             })
             .collect();
+        // A fixed list: the checker and the detector keep it once the sender is gone.
         let (_, hosts) = watch::channel(endpoints.iter().map(|e| e.addr).collect());
         let name = cluster.name.as_str();
-        let (health, health_handle) = HealthChecker::spawn(name, cluster.health_checks.clone(), hosts);
+        let checks = cluster.health_checks.clone();
+        let (health, health_handle) = HealthChecker::spawn(name, checks, hosts.clone());
         let (outlier, ejections, outlier_handle) = match cluster.outlier_detection.clone() {
             Some(policy) => {
-                let (recorder, ejections, handle) = OutlierDetector::spawn(name, policy, endpoints.len());
+                let (recorder, ejections, handle) = OutlierDetector::spawn(name, policy, hosts);
                 (Some(recorder), ejections, Some(handle))
             }
             // A closed channel: the rebuild loop reads "nothing ejected" once and stops asking.
@@ -152,7 +154,7 @@ impl BalancedClient {
     /// from its URI; the endpoint's address becomes the authority (and `Host`, unless set).
     pub async fn send(&self, mut req: Request<Full<Bytes>>) -> Result<Response<Incoming>, SendError> {
         let index = self.picker.load().pick(&mut rand::rng()).copied();
-        let Some((index, endpoint)) = index.and_then(|i| self.endpoints.get(i).map(|e| (i, e))) else {
+        let Some(endpoint) = index.and_then(|i| self.endpoints.get(i)) else {
             return Err(SendError::NoEligibleEndpoint);
         };
         let addr = endpoint.addr;
@@ -174,8 +176,8 @@ impl BalancedClient {
             ),
         };
         if let Some(outlier) = &self.outlier {
-            // Endpoints are numbered as the detector's hosts, so this cannot be an unknown host.
-            let _ = outlier.record(index, outcome);
+            // Every endpoint is one of the detector's hosts, so this cannot be an unknown host.
+            let _ = outlier.record(addr, outcome);
         }
         let mut response = result?;
         response.extensions_mut().insert(Upstream(addr));
@@ -215,7 +217,7 @@ async fn rebuild(
         let hosts = endpoints
             .iter()
             .enumerate()
-            .filter(|&(i, e)| healthy.is_healthy(&e.addr) && !ejected.is_ejected(i))
+            .filter(|(_, e)| healthy.is_healthy(&e.addr) && !ejected.is_ejected(&e.addr))
             .map(|(i, e)| (i, e.weight, e.load.clone()));
         // `new` refused a bad config already, so this always succeeds.
         if let Ok(next) = LeastRequest::new(hosts, config) {

@@ -10,6 +10,8 @@
 //!   result through a lock-free [`OutlierRecorder`], and a per-cluster control loop ejects
 //!   outliers (consecutive failures at once, success rate and failure percentage every interval)
 //!   and publishes an [`EjectionSnapshot`] through a `watch` channel.
+//! - [`primacy`]: health has primacy over discovery: a host discovery drops stays a member
+//!   while it passes its active checks.
 //!
 //! Depends only on `mesh-core` (whose `policy::HealthCheck` and `policy::OutlierDetection` it
 //! consumes).
@@ -24,6 +26,7 @@ pub mod checker;
 pub mod host;
 mod outcome;
 pub mod outlier;
+pub mod primacy;
 mod probe;
 pub mod snapshot;
 

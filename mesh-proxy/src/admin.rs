@@ -156,6 +156,23 @@ impl Admin {
             "counter",
             rows(&|s| s.overflow),
         );
+        let sources: Vec<_> = clusters
+            .iter()
+            .filter_map(|c| c.discovery.as_ref().map(|s| (c.policy.name.as_str(), s)))
+            .collect();
+        let rows = |f: &dyn Fn(&mesh_discovery::SourceStats) -> u64| {
+            sources.iter().map(|(n, s)| (*n, f(s))).collect()
+        };
+        family(
+            "mesh_cluster_update_success_total",
+            "counter",
+            rows(&|s| s.updates()),
+        );
+        family(
+            "mesh_cluster_update_rejected_total",
+            "counter",
+            rows(&|s| s.rejected()),
+        );
         out
     }
 
@@ -165,14 +182,15 @@ impl Admin {
             let name = &c.policy.name;
             let health = c.health.load();
             let ejections = c.ejections.load();
-            for (e, p) in c.endpoints.iter().zip(&c.policy.endpoints) {
+            for m in &c.hosts.load().members {
+                let (e, p) = (&m.endpoint, &m.spec);
                 let addr = e.addr;
-                let flags = health_flags(health.as_deref(), ejections.as_deref(), e.index, &addr);
+                let flags = health_flags(health.as_deref(), ejections.as_deref(), m);
                 let _ = writeln!(out, "{name}::{addr}::health_flags::{flags}");
                 let _ = writeln!(out, "{name}::{addr}::weight::{}", p.weight);
                 let _ = writeln!(out, "{name}::{addr}::zone::{}", p.zone.as_deref().unwrap_or(""));
                 let _ = writeln!(out, "{name}::{addr}::rq_active::{}", e.load.active());
-                let (total, errors) = outcomes(e);
+                let (total, errors) = e.outcomes.read();
                 let _ = writeln!(out, "{name}::{addr}::rq_total::{total}");
                 let _ = writeln!(out, "{name}::{addr}::rq_success::{}", total - errors);
                 let _ = writeln!(out, "{name}::{addr}::rq_error::{errors}");
@@ -193,12 +211,13 @@ impl Admin {
             .iter()
             .map(|c| {
                 let (health, ejections) = (c.health.load(), c.ejections.load());
-                let endpoints: Vec<_> = c
-                    .endpoints
+                let hosts = c.hosts.load();
+                let endpoints: Vec<_> = hosts
+                    .members
                     .iter()
-                    .zip(&c.policy.endpoints)
-                    .map(|(e, p)| {
-                        let (total, errors) = outcomes(e);
+                    .map(|m| {
+                        let (e, p) = (&m.endpoint, &m.spec);
+                        let (total, errors) = e.outcomes.read();
                         serde_json::json!({
                             "address": p.address,
                             "weight": p.weight,
@@ -208,7 +227,7 @@ impl Admin {
                             "rq_active": e.load.active(),
                             "rq_total": total,
                             "rq_error": errors,
-                            "health_flags": health_flags(health.as_deref(), ejections.as_deref(), e.index, &e.addr),
+                            "health_flags": health_flags(health.as_deref(), ejections.as_deref(), m),
                         })
                     })
                     .collect();
@@ -216,6 +235,7 @@ impl Admin {
                     "name": c.policy.name,
                     "protocol": c.policy.protocol,
                     "lb_policy": c.policy.lb_policy,
+                    "version": hosts.version,
                     "endpoints": endpoints,
                 })
             })
@@ -225,13 +245,14 @@ impl Admin {
 }
 
 /// Envoy's health flags for a host: `healthy`, or `/failed_active_hc` (with the
-/// reason and for how long) and/or `/failed_outlier_check` (with the detection).
+/// reason and for how long), `/failed_outlier_check` (with the detection) and
+/// `/pending_dynamic_removal` (discovery dropped it; it stays while it passes checks).
 fn health_flags(
     health: Option<&mesh_health::HealthSnapshot>,
     ejections: Option<&mesh_health::EjectionSnapshot>,
-    index: usize,
-    addr: &std::net::SocketAddr,
+    member: &crate::upstream::Member,
 ) -> String {
+    let addr = &member.endpoint.addr;
     let mut flags = String::new();
     if let Some(s) = health.and_then(|h| h.get(addr)).filter(|s| !s.healthy) {
         let since = s.since.elapsed().as_secs();
@@ -240,7 +261,7 @@ fn health_flags(
             None => write!(flags, "/failed_active_hc (not checked yet; for {since}s)"),
         };
     }
-    if let Some(e) = ejections.and_then(|e| e.get(index)).filter(|e| e.ejected) {
+    if let Some(e) = ejections.and_then(|e| e.get(addr)).filter(|e| e.ejected) {
         let reason = e.reason.map_or("unknown", |r| r.as_str());
         let _ = write!(
             flags,
@@ -248,17 +269,13 @@ fn health_flags(
             e.times_ejected
         );
     }
+    if member.pending_removal {
+        flags.push_str("/pending_dynamic_removal");
+    }
     if flags.is_empty() {
         flags.push_str("healthy");
     }
     flags
-}
-
-/// `(total, errors)` of an endpoint's requests so far.
-fn outcomes(e: &crate::upstream::Endpoint) -> (u64, u64) {
-    use std::sync::atomic::Ordering::Relaxed;
-    let errors = e.outcomes.errors.load(Relaxed);
-    (e.outcomes.total.load(Relaxed).max(errors), errors)
 }
 
 /// Percent of non-error requests since start, or `-1` before any (Envoy's "unknown").

@@ -58,6 +58,12 @@ pub enum StartError {
     ClusterTls(#[from] TlsConfigError),
     #[error(transparent)]
     Balancer(#[from] upstream::BalancerError),
+    /// A cluster's discovery source could not give its first endpoint set.
+    #[error("cluster {cluster:?}: {source}")]
+    Discovery {
+        cluster: String,
+        source: mesh_core::policy::InvalidConfig,
+    },
     /// A valid key this proxy cannot honour yet; refusing beats silently ignoring it.
     #[error("cluster {cluster:?}: {key} is valid configuration but this proxy does not enforce it yet")]
     NotEnforced { cluster: String, key: &'static str },
@@ -136,8 +142,9 @@ async fn bind(name: &str, address: SocketAddr) -> Result<TcpListener, StartError
 pub async fn start(config: Bootstrap) -> Result<Running, StartError> {
     refuse_unenforced(&config)?;
     let stats = stats::Stats::new();
-    let upstreams = Arc::new(upstream::Upstreams::build(&config, &stats)?);
-    let controls = upstream::membership::start(&upstreams);
+    let (upstreams, discovered) = upstream::Upstreams::build(&config, &stats)?;
+    let upstreams = Arc::new(upstreams);
+    let controls = upstream::membership::start(&upstreams, discovered);
 
     let mut bound = Vec::with_capacity(config.listeners.len());
     for l in &config.listeners {

@@ -19,6 +19,7 @@ pub mod names {
     pub const UPSTREAM_RQ_NO_HEALTHY: &str = "mesh_cluster_upstream_rq_no_healthy_total";
     pub const MEMBERSHIP_HEALTHY: &str = "mesh_cluster_membership_healthy";
     pub const MEMBERSHIP_TOTAL: &str = "mesh_cluster_membership_total";
+    pub const MEMBERSHIP_CHANGE: &str = "mesh_cluster_membership_change_total";
     pub const LB_HEALTHY_PANIC: &str = "mesh_cluster_lb_healthy_panic_total";
     pub const TCP_UPSTREAM_CX: &str = "mesh_tcp_upstream_cx_total";
 }
@@ -83,6 +84,7 @@ impl Stats {
             panic: one(names::LB_HEALTHY_PANIC),
             healthy: self.gauge(names::MEMBERSHIP_HEALTHY, vec![label.clone()]),
             total: self.gauge(names::MEMBERSHIP_TOTAL, vec![label.clone()]),
+            membership_change: one(names::MEMBERSHIP_CHANGE),
         }
     }
 
@@ -134,4 +136,6 @@ pub(crate) struct ClusterStats {
     pub(crate) panic: Counter,
     pub(crate) healthy: Gauge,
     pub(crate) total: Gauge,
+    /// Member set changes (hosts joining or leaving), Envoy's `membership_change`.
+    pub(crate) membership_change: Counter,
 }

@@ -62,16 +62,16 @@ impl TcpProxy {
         let mut upstream = match connect.await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
-                cluster.record(endpoint, mesh_health::RequestResult::ConnectFailed);
+                cluster.record(&endpoint, mesh_health::RequestResult::ConnectFailed);
                 return tracing::debug!(%peer, upstream = %endpoint.addr, error = %e, "upstream connect failed");
             }
             Err(_) => {
-                cluster.record(endpoint, mesh_health::RequestResult::ConnectFailed);
+                cluster.record(&endpoint, mesh_health::RequestResult::ConnectFailed);
                 return tracing::debug!(%peer, upstream = %endpoint.addr, "upstream connect timed out");
             }
         };
         let _ = upstream.set_nodelay(true);
-        cluster.record(endpoint, mesh_health::RequestResult::Connected);
+        cluster.record(&endpoint, mesh_health::RequestResult::Connected);
         let _in_flight = endpoint.load.start(tokio::time::Instant::now().into_std());
         self.connections.increment(1);
         tokio::select! {

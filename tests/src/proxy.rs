@@ -7,13 +7,16 @@
 //! - [`fill`]: puts backend addresses into YAML written out in full (`$B1` placeholders).
 //! - [`admin_get`] / [`counter`]: admin pages and Prometheus counters.
 //! - [`Trio`]: three backends behind one proxy.
+//! - [`EndpointsFile`]: an endpoints file for a cluster with file discovery.
 
 mod admin;
 mod config;
+mod endpoints_file;
 mod trio;
 
 pub use admin::{admin_get, counter};
 pub use config::{Config, LISTENER};
+pub use endpoints_file::EndpointsFile;
 pub use trio::Trio;
 
 use std::net::SocketAddr;

@@ -8,10 +8,12 @@
 //!
 //! Only `mesh-core` knows these shapes; every other crate consumes [`crate::policy`].
 
+mod discovery;
 mod health;
 mod lb;
 mod route;
 
+pub use discovery::*;
 pub use health::*;
 pub use lb::*;
 pub use route::*;
@@ -123,8 +125,11 @@ pub struct Cluster {
     /// Close pooled upstream connections idle this long. Default `1h`.
     pub idle_timeout: Option<String>,
     pub tls: Option<UpstreamTls>,
+    /// Static endpoints; none when `discovery` is set.
     #[serde(default)]
     pub endpoints: Vec<Endpoint>,
+    /// Where the endpoints come from instead of `endpoints`.
+    pub discovery: Option<Discovery>,
     /// Active health checks (usually one).
     #[serde(default)]
     pub health_checks: Vec<HealthCheck>,

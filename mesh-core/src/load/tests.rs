@@ -1,6 +1,8 @@
 //! The loader as a user meets it: a file in, a validated config or every mistake out.
 
 mod components;
+mod discovery;
+mod endpoints_file;
 mod files;
 mod health;
 mod lb;

@@ -30,7 +30,10 @@ pub struct Cluster {
     #[serde(serialize_with = "serde_str::option::serialize")]
     pub idle_timeout: Option<Duration>,
     pub tls: Option<UpstreamTls>,
+    /// Static endpoints; empty when `discovery` is not `Static`.
     pub endpoints: Vec<Endpoint>,
+    /// Where the endpoints come from: `Static` is the list above.
+    pub discovery: super::Discovery,
     pub health_checks: Vec<super::HealthCheck>,
     pub outlier_detection: Option<super::OutlierDetection>,
 }
@@ -54,7 +57,7 @@ pub struct UpstreamTls {
     pub client_cert: Option<(PathBuf, PathBuf)>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Endpoint {
     pub address: SocketAddr,
     pub weight: NonZeroU32,
@@ -101,6 +104,7 @@ pub(crate) fn build(raw: &config::Cluster, path: &Path, issues: &mut Issues) -> 
         .enumerate()
         .filter_map(|(i, e)| endpoint(e, &path.key("endpoints").idx(i), issues))
         .collect();
+    let discovery = super::discovery::build(raw, path, issues);
     let health_checks: Vec<_> = raw
         .health_checks
         .iter()
@@ -126,6 +130,7 @@ pub(crate) fn build(raw: &config::Cluster, path: &Path, issues: &mut Issues) -> 
         idle_timeout,
         tls,
         endpoints,
+        discovery: discovery?,
         health_checks,
         outlier_detection: outlier_detection.map(|o| o.ok_or(())).transpose().ok()?,
     })
@@ -164,7 +169,8 @@ fn tls(raw: &config::UpstreamTls, path: &Path, issues: &mut Issues) -> Option<Up
     })
 }
 
-fn endpoint(raw: &config::Endpoint, path: &Path, issues: &mut Issues) -> Option<Endpoint> {
+/// One endpoint, for a cluster's `endpoints` and for endpoints files alike.
+pub(crate) fn endpoint(raw: &config::Endpoint, path: &Path, issues: &mut Issues) -> Option<Endpoint> {
     let addr_path = path.key("address");
     let address = issues
         .required(&raw.address, &addr_path)

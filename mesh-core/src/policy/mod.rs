@@ -6,6 +6,7 @@
 //! cluster references resolve), so the data path never re-validates.
 
 mod cluster;
+mod discovery;
 mod errors;
 mod headers;
 mod health;
@@ -18,6 +19,7 @@ mod route_build;
 mod serde_helpers;
 
 pub use cluster::*;
+pub use discovery::*;
 pub use errors::{ConfigError, InvalidConfig};
 pub use headers::{HeaderAdd, HeaderMutations};
 pub use health::*;

@@ -10,7 +10,8 @@
 //!   requests count; if at least `failure_percentage_minimum_hosts` (and at least one) do, each
 //!   whose failure percentage is at or above `failure_percentage_threshold` is an outlier.
 //!
-//! Both candidate lists are taken before any ejection, as in Envoy; hosts come in index order.
+//! Both candidate lists are taken before any ejection, as in Envoy; hosts are named by their
+//! place in member order.
 
 use super::record::Counts;
 use super::snapshot::EjectionReason;
@@ -46,8 +47,8 @@ pub(super) fn success_rate_threshold(rates: &[f64], stdev_factor: u32) -> Option
     Some(mean - f64::from(stdev_factor) / 1000.0 * variance.sqrt())
 }
 
-/// The outliers among `windows` (one per host; `ejected[i]` for host `i`): success-rate ones
-/// first, then failure-percentage ones, each in host order.
+/// The outliers among `windows` (one per member; `ejected[i]` for member `i`): success-rate ones
+/// first, then failure-percentage ones, each in member order.
 pub(super) fn outliers(
     windows: &[Counts],
     ejected: &[bool],

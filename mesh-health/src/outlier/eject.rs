@@ -50,7 +50,7 @@ impl Ejector {
     /// every run starts over); any other run counts as detected, may eject, and starts over.
     pub(super) fn detections(
         &mut self,
-        stats: &[HostStats],
+        stats: &[Arc<HostStats>],
         snap: &mut EjectionSnapshot,
         now: Instant,
     ) -> bool {
@@ -58,7 +58,7 @@ impl Ejector {
         for (host, stats) in stats.iter().enumerate() {
             let pending = stats.take_pending();
             for run in Run::ALL.into_iter().filter(|run| pending & *run as u8 != 0) {
-                if snap.is_ejected(host) {
+                if snap.is_ejected_at(host) {
                     break;
                 }
                 let reason = match run {
@@ -76,11 +76,16 @@ impl Ejector {
     /// The interval sweep, in Envoy's order: return hosts whose ejection time has passed (their
     /// runs start over), take every host's windows, run the statistics (external origin, then
     /// local origin with the split), then decay the backoff of hosts back for an interval.
-    pub(super) fn sweep(&mut self, stats: &[HostStats], snap: &mut EjectionSnapshot, now: Instant) -> bool {
+    pub(super) fn sweep(
+        &mut self,
+        stats: &[Arc<HostStats>],
+        snap: &mut EjectionSnapshot,
+        now: Instant,
+    ) -> bool {
         let mut changed = false;
         let mut external = Vec::with_capacity(stats.len());
         let mut local = Vec::with_capacity(stats.len());
-        for (host, (stats, state)) in stats.iter().zip(&mut snap.hosts).enumerate() {
+        for (stats, (host, state)) in stats.iter().zip(&mut snap.hosts) {
             let due = state.ejected_since.map(|since| since + state.ejection_time);
             if state.ejected && due.is_some_and(|due| due <= now) {
                 state.ejected = false;
@@ -90,7 +95,7 @@ impl Ejector {
                     stats.reset(run);
                 }
                 changed = true;
-                tracing::debug!(cluster = %self.cluster, host, state = "Serving", "host returned");
+                tracing::debug!(cluster = %self.cluster, %host, state = "Serving", "host returned");
             }
             let (e, l) = stats.take_windows();
             external.push(e);
@@ -101,16 +106,16 @@ impl Ejector {
             origins.push((Origin::Local, local));
         }
         for (origin, windows) in origins {
-            let ejected: Vec<bool> = snap.hosts.iter().map(|h| h.ejected).collect();
+            let ejected: Vec<bool> = snap.hosts.iter().map(|(_, h)| h.ejected).collect();
             for (host, reason) in outliers(&windows, &ejected, &self.policy, origin) {
                 // Envoy would eject a host found by both detections twice; once is enough.
-                if !snap.is_ejected(host) {
+                if !snap.is_ejected_at(host) {
                     changed |= self.outlier(host, reason, snap, now);
                 }
             }
         }
         let interval = self.policy.interval;
-        for state in snap.hosts.iter_mut().filter(|h| !h.ejected && h.backoff > 0) {
+        for (_, state) in snap.hosts.iter_mut().filter(|(_, h)| !h.ejected && h.backoff > 0) {
             if state
                 .returned_at
                 .is_some_and(|at| now.saturating_duration_since(at) >= interval)
@@ -121,8 +126,9 @@ impl Ejector {
         changed
     }
 
-    /// Envoy's `ejectHost` for an outlier that was found: counted as detected, then ejected if
-    /// `max_ejection_percent` allows one more and the detection's `enforcing_*` draw says so.
+    /// Envoy's `ejectHost` for the outlier at `host` (its place in member order): counted as
+    /// detected, then ejected if `max_ejection_percent` allows one more and the detection's
+    /// `enforcing_*` draw says so.
     fn outlier(
         &mut self,
         host: usize,
@@ -130,25 +136,28 @@ impl Ejector {
         snap: &mut EjectionSnapshot,
         now: Instant,
     ) -> bool {
+        let Some(addr) = snap.addr_at(host) else {
+            return false;
+        };
         snap.stats.detected.add(reason);
         if snap.stats.active >= snap.max_ejected {
             snap.stats.overflow += 1;
-            tracing::debug!(cluster = %self.cluster, host, ?reason, "outlier not ejected: max_ejection_percent reached");
+            tracing::debug!(cluster = %self.cluster, host = %addr, ?reason, "outlier not ejected: max_ejection_percent reached");
             return false;
         }
         let enforcing = self.enforcing(reason);
         if !self.draw(enforcing) {
-            tracing::debug!(cluster = %self.cluster, host, ?reason, enforcing = enforcing.get(), "outlier not ejected: not enforced");
+            tracing::debug!(cluster = %self.cluster, host = %addr, ?reason, enforcing = enforcing.get(), "outlier not ejected: not enforced");
             return false;
         }
-        let Some(state) = snap.hosts.get_mut(host) else {
+        let Some((_, state)) = snap.hosts.get_mut(host) else {
             return false;
         };
         self.eject(state, reason, now);
         snap.stats.active += 1;
         snap.stats.enforced.add(reason);
         tracing::debug!(
-            cluster = %self.cluster, host, ?reason, state = "Ejected", ejection_time = ?state.ejection_time,
+            cluster = %self.cluster, host = %addr, ?reason, state = "Ejected", ejection_time = ?state.ejection_time,
             times_ejected = state.times_ejected, "host ejected"
         );
         true

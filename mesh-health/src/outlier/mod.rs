@@ -13,7 +13,18 @@
 //! ```
 //!
 //! Policy (Envoy's outlier detection, `mesh_core::policy::OutlierDetection`):
-//! - **Recording** ([`OutlierRecorder::record`]): lock-free, per host, see [`RequestResult`].
+//! - **Membership** follows a `watch::Receiver<Vec<SocketAddr>>` of the cluster's hosts, as in
+//!   [`HealthChecker`](crate::HealthChecker); hosts are named by address. Hosts listed when the
+//!   detector is made are members at once, none ejected. On each change the loop syncs: a new
+//!   host starts fresh (Envoy makes a new `Host`); a host that stays keeps all its state (runs,
+//!   windows, ejection, backoff); a removed host is forgotten, and if ejected no longer counts as
+//!   active, as in Envoy. So a host removed and added again starts fresh (unless the loop never
+//!   saw a list without it). A repeated address counts once; member order (first appearance in
+//!   the list) is the order used below. When the list's sender is dropped, the last list is kept.
+//! - **Recording** ([`OutlierRecorder::record`]): lock-free, per host, see [`RequestResult`]. In
+//!   the brief window between a host's appearance in the list and the loop's sync (the loop's
+//!   next wake-up), recording it returns [`UnknownHost`] and counts nothing; so does recording a
+//!   host the loop has removed.
 //!   Without `split_external_local_origin_errors`, connect failures and resets count as 503 and
 //!   timeouts as 504; with it, they count toward `consecutive_local_origin_failure` and the
 //!   local-origin statistics instead, and any response or connection success ends that run.
@@ -25,10 +36,11 @@
 //!   interval's requests (see `detect.rs`: volume and host minimums, `mean − factor × stdev`,
 //!   `failure_percentage_threshold`), then starts the next interval's counts.
 //! - **Ejection**: an outlier is counted as detected; it is ejected only while fewer than
-//!   `max_ejection_percent` of the hosts, rounded down, are ejected, and then only with
+//!   `max_ejection_percent` of the current members, rounded down, are ejected, and then only with
 //!   probability `enforcing_*` of its detection (an injectable RNG; 0% never, 100% always).
 //!   The strict limit is Envoy's since 1.31 (`always_eject_one_host` off): with the default 10%,
 //!   a cluster of fewer than 10 hosts ejects nothing. Set `max_ejection_percent` accordingly.
+//!   Hosts already ejected stay out when membership shrinks the limit below them.
 //! - **Ejection time** is `min(base_ejection_time × backoff, max_ejection_time)`. The backoff
 //!   grows by one per ejection (while `base × backoff < max + base`) and, as in Envoy, shrinks
 //!   by one at each sweep at which the host has been back for at least an `interval`; so a host
@@ -38,13 +50,16 @@
 //! ([`with_seed`](OutlierDetector::with_seed) or [`with_rng`](OutlierDetector::with_rng) fix them).
 //!
 //! Publication: one writer (this loop) publishes `Arc<EjectionSnapshot>`; receivers are woken
-//! (`changed()`) only when a host is ejected or returns; counters and backoffs change in place.
-//! States: `Running` until every snapshot receiver is dropped (or the [`OutlierDetectorHandle`]
-//! is), then `Stopped`; one `tracing::debug!` per ejection, return and ignored outlier.
+//! (`changed()`) only when a host is ejected or returns, or the member list changes; counters and
+//! backoffs change in place.
+//! States: `Watching` (following the host list), `Fixed` (its sender dropped: the last list is
+//! kept), then `Stopped` once every snapshot receiver is dropped (or the [`OutlierDetectorHandle`]
+//! is); one `tracing::debug!` per state change, host addition and removal, ejection, return and
+//! ignored outlier.
 //!
-//! Failure: recording fails only for an unknown host number ([`UnknownHost`], nothing counted);
-//! the loop cannot fail; once it has stopped, recording still counts but nothing is ejected.
-//! Nothing here panics.
+//! Failure: recording fails only for a host that is not a member ([`UnknownHost`], nothing
+//! counted); the loop cannot fail; once it has stopped, recording still counts for the last
+//! members but nothing is ejected. Nothing here panics.
 //!
 //! Placement: one per cluster with `outlier_detection`, started by the proxy beside the
 //! [`HealthChecker`](crate::HealthChecker); the router records each upstream attempt's result
@@ -52,13 +67,11 @@
 //! out the hosts ejected here.
 //!
 //! Deviations from Envoy:
-//! - The hosts are fixed when the detector is made (Envoy follows membership changes and keeps
-//!   each host's state); a new endpoint list needs a new detector.
 //! - A request is recorded once, with its final result. With the split, Envoy's router also
 //!   reports a connection success before a timeout or reset on an established connection, which
 //!   ends the local-origin run; here timeouts and resets in a row do make a run.
 //! - A host found by both success rate and failure percentage in one sweep is ejected once
-//!   (Envoy would eject it twice); statistical outliers are taken in host order (Envoy: hash
+//!   (Envoy would eject it twice); statistical outliers are taken in member order (Envoy: hash
 //!   order), which matters only when `max_ejection_percent` cuts the list short.
 //! - No `max_ejection_time_jitter`, `successful_active_health_check_uneject_host`,
 //!   `always_eject_one_host`, runtime overrides or event log (the policy has none of them).
@@ -67,6 +80,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use mesh_health::{EjectionReason, OutlierDetector, RequestResult};
+//! use std::net::SocketAddr;
 //!
 //! let yaml = r#"
 //! clusters:
@@ -77,21 +91,29 @@
 //! let bootstrap = mesh_core::load::from_yaml(yaml, "mesh.yaml")?;
 //! let web = &bootstrap.clusters[0];
 //! let policy = web.outlier_detection.clone().ok_or("no outlier_detection")?;
-//! let (recorder, mut ejections, _handle) =
-//!     OutlierDetector::spawn(web.name.as_str(), policy, web.endpoints.len());
+//! let (addr1, addr2): (SocketAddr, SocketAddr) = ("10.0.0.1:80".parse()?, "10.0.0.2:80".parse()?);
+//! let (hosts_tx, hosts) = tokio::sync::watch::channel(vec![addr1, addr2]);
+//! let (recorder, mut ejections, _handle) = OutlierDetector::spawn(web.name.as_str(), policy, hosts);
 //! for _ in 0..5 {
-//!     recorder.record(1, RequestResult::Status(500))?;
+//!     recorder.record(addr2, RequestResult::Status(500))?;
 //! }
 //! ejections.changed().await?; // at once, not at the next 10 s sweep
 //! let snapshot = ejections.borrow_and_update().clone();
-//! assert!(snapshot.is_ejected(1) && !snapshot.is_ejected(0));
+//! assert!(snapshot.is_ejected(&addr2) && !snapshot.is_ejected(&addr1));
 //! assert_eq!(snapshot.stats().enforced.get(EjectionReason::Consecutive5xx), 1);
+//!
+//! // Discovery removes the ejected host: it is forgotten, and recording it is refused.
+//! hosts_tx.send(vec![addr1])?;
+//! ejections.changed().await?;
+//! assert_eq!(ejections.borrow().stats().active, 0);
+//! assert!(recorder.record(addr2, RequestResult::Status(200)).is_err());
 //! # Ok(())
 //! # }
 //! ```
 
 mod detect;
 mod eject;
+mod members;
 mod record;
 mod snapshot;
 #[cfg(test)]
@@ -101,10 +123,12 @@ pub use record::{OutlierRecorder, RequestResult, UnknownHost};
 pub use snapshot::{EjectionReason, EjectionSnapshot, EjectionStats, HostEjection, ReasonCounts};
 
 use eject::Ejector;
+use members::Members;
 use mesh_core::policy::OutlierDetection;
 use rand::rngs::SmallRng;
 use rand::{RngCore, SeedableRng};
 use record::Shared;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -114,7 +138,8 @@ use tokio::time::{Instant, MissedTickBehavior};
 #[derive(Debug)]
 pub struct OutlierDetector {
     cluster: Arc<str>,
-    shared: Arc<Shared>,
+    hosts: watch::Receiver<Vec<SocketAddr>>,
+    members: Members,
     wake: mpsc::Receiver<()>,
     ejector: Ejector,
     snapshot: watch::Sender<Arc<EjectionSnapshot>>,
@@ -142,23 +167,38 @@ impl Drop for OutlierDetectorHandle {
 /// Named states of the loop, for its debug log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LoopState {
-    Running,
+    /// Following changes of the host list.
+    Watching,
+    /// The host list's sender is gone: the last list is kept.
+    Fixed,
+    /// Every snapshot receiver is gone: the loop returns.
     Stopped,
 }
 
 impl OutlierDetector {
-    /// A detector for `cluster`'s `hosts` hosts, numbered `0..hosts` as its endpoints, none
-    /// ejected. Nothing is ejected until [`run`](Self::run) or [`start`](Self::start).
-    pub fn new(cluster: impl Into<Arc<str>>, policy: OutlierDetection, hosts: usize) -> Self {
+    /// A detector for `cluster` following the hosts listed in `hosts`. Hosts already listed are
+    /// members at once (they can be recorded, and are in the snapshot), none ejected. Nothing is
+    /// ejected, and later changes of the list are not followed, until [`run`](Self::run) or
+    /// [`start`](Self::start).
+    pub fn new(
+        cluster: impl Into<Arc<str>>,
+        policy: OutlierDetection,
+        hosts: watch::Receiver<Vec<SocketAddr>>,
+    ) -> Self {
         let cluster = cluster.into();
         let (wake_tx, wake) = mpsc::channel(1);
-        let shared = Arc::new(Shared::new(&policy, hosts, wake_tx));
-        let initial = EjectionSnapshot::new(hosts, eject::max_ejected(hosts, policy.max_ejection_percent));
+        let shared = Arc::new(Shared::new(&policy, wake_tx));
+        let mut members = Members::new(cluster.clone(), shared, policy.max_ejection_percent);
+        let mut initial = EjectionSnapshot::default();
+        // Cloned so that the list's read lock is not held while the map is built.
+        let listed = hosts.borrow().clone();
+        members.sync(&listed, &mut initial);
         let rng = Box::new(crate::checker::os_seeded());
         Self {
             ejector: Ejector::new(cluster.clone(), policy, rng),
             cluster,
-            shared,
+            hosts,
+            members,
             wake,
             snapshot: watch::Sender::new(Arc::new(initial)),
         }
@@ -169,7 +209,7 @@ impl OutlierDetector {
     pub fn spawn(
         cluster: impl Into<Arc<str>>,
         policy: OutlierDetection,
-        hosts: usize,
+        hosts: watch::Receiver<Vec<SocketAddr>>,
     ) -> (
         OutlierRecorder,
         watch::Receiver<Arc<EjectionSnapshot>>,
@@ -194,7 +234,7 @@ impl OutlierDetector {
 
     /// The request-path handle; clone it freely.
     pub fn recorder(&self) -> OutlierRecorder {
-        OutlierRecorder::new(self.shared.clone())
+        OutlierRecorder::new(self.members.shared.clone())
     }
 
     /// A receiver of the published snapshots. Take one before [`run`](Self::run).
@@ -210,12 +250,14 @@ impl OutlierDetector {
         (snapshots, OutlierDetectorHandle { task })
     }
 
-    /// The control loop: ejects on the recorders' signals and sweeps every `interval`, until
-    /// every snapshot receiver is dropped (so it returns at once if none was taken).
+    /// The control loop: follows the host list, ejects on the recorders' signals and sweeps
+    /// every `interval`, until every snapshot receiver is dropped (so it returns at once if none
+    /// was taken).
     pub async fn run(self) {
         let Self {
             cluster,
-            shared,
+            mut hosts,
+            mut members,
             mut wake,
             mut ejector,
             snapshot,
@@ -223,21 +265,39 @@ impl OutlierDetector {
         let interval = ejector.policy().interval;
         let mut sweeps = tokio::time::interval_at(Instant::now() + interval, interval);
         sweeps.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let hosts = &shared.hosts[..];
-        tracing::debug!(%cluster, hosts = hosts.len(), state = ?LoopState::Running, "outlier detector started");
+        let mut state = LoopState::Watching;
+        // The list may have changed since `new`; marking it seen here makes `changed()` report
+        // only later changes.
+        let listed = hosts.borrow_and_update().clone();
+        snapshot.send_if_modified(|snap| members.sync(&listed, Arc::make_mut(snap)));
+        tracing::debug!(%cluster, hosts = listed.len(), ?state, "outlier detector started");
         loop {
+            // Membership before wake-ups: list changes are rare, so they cannot starve the
+            // recorders' signals, and a host's detections are then judged among the new members.
             tokio::select! {
                 biased;
                 () = snapshot.closed() => break,
+                changed = hosts.changed(), if state == LoopState::Watching => match changed {
+                    Ok(()) => {
+                        let wanted = hosts.borrow_and_update().clone();
+                        snapshot.send_if_modified(|snap| members.sync(&wanted, Arc::make_mut(snap)));
+                    }
+                    Err(_) => {
+                        state = LoopState::Fixed;
+                        tracing::debug!(%cluster, ?state, "host list closed: keeping the last one");
+                    }
+                },
                 Some(()) = wake.recv() => {
                     let now = Instant::now();
-                    snapshot.send_if_modified(|snap| ejector.detections(hosts, Arc::make_mut(snap), now));
+                    let stats = members.stats();
+                    snapshot.send_if_modified(|snap| ejector.detections(stats, Arc::make_mut(snap), now));
                 }
                 _ = sweeps.tick() => {
                     let now = Instant::now();
+                    let stats = members.stats();
                     snapshot.send_if_modified(|snap| {
                         let snap = Arc::make_mut(snap);
-                        ejector.detections(hosts, snap, now) | ejector.sweep(hosts, snap, now)
+                        ejector.detections(stats, snap, now) | ejector.sweep(stats, snap, now)
                     });
                 }
             }

@@ -1,6 +1,11 @@
 //! The request path: [`OutlierRecorder::record`] counts one request's [`RequestResult`] into its
 //! host's atomics, with no lock, allocation or await.
 //!
+//! The recorder finds the host in a map from address to [`HostStats`] behind an `ArcSwap`: a
+//! load is a few atomic operations (arc-swap sets up one slot per thread on that thread's first
+//! load, then reuses it), and the control loop replaces the whole map when membership changes,
+//! moving the `Arc<HostStats>` of every host that stays into the new map, so its counts survive.
+//!
 //! Each host keeps Envoy's three consecutive-failure runs and two interval windows (external and
 //! local origin), each window one `AtomicU64` holding the interval's total in its high half and its
 //! successes in its low half, so the sweep reads and clears both in one `swap` without losing a
@@ -11,7 +16,10 @@
 //! channel with `try_send`: a full slot means a wake-up is already due, and the flags, not the
 //! message, carry the detection, so none is lost.
 
+use arc_swap::ArcSwap;
 use mesh_core::policy::OutlierDetection;
+use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering::*};
 use tokio::sync::mpsc;
@@ -38,17 +46,16 @@ pub enum RequestResult {
     Timeout,
 }
 
-/// [`OutlierRecorder::record`] was given an index outside the cluster's hosts.
+/// [`OutlierRecorder::record`] was given a host that is not a member of the cluster, or not yet
+/// one: the control loop adds a host shortly after it appears in the host list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("host {host} is not one of the cluster's {hosts} hosts")]
+#[error("host {host} is not a member of the cluster")]
 pub struct UnknownHost {
-    pub host: usize,
-    pub hosts: usize,
+    pub host: SocketAddr,
 }
 
 /// The request-path handle of an [`OutlierDetector`](super::OutlierDetector): cheap to clone,
-/// `Send + Sync`, never blocks. Hosts are numbered as the cluster's endpoints were when the
-/// detector was made.
+/// `Send + Sync`, never blocks. Hosts are named by address, as in the cluster's host list.
 #[derive(Debug, Clone)]
 pub struct OutlierRecorder {
     shared: Arc<Shared>,
@@ -59,14 +66,13 @@ impl OutlierRecorder {
         Self { shared }
     }
 
-    /// Counts `result` for host number `host`; atomics only. When it completes a consecutive run
-    /// the control loop is woken to eject the host now rather than at the next sweep.
-    pub fn record(&self, host: usize, result: RequestResult) -> Result<(), UnknownHost> {
+    /// Counts `result` for `host`; atomics only. When it completes a consecutive run the control
+    /// loop is woken to eject the host now rather than at the next sweep. A host the loop has not
+    /// added yet (or has removed) is refused and nothing is counted.
+    pub fn record(&self, host: SocketAddr, result: RequestResult) -> Result<(), UnknownHost> {
         let shared = &*self.shared;
-        let stats = shared.hosts.get(host).ok_or(UnknownHost {
-            host,
-            hosts: shared.hosts.len(),
-        })?;
+        let members = shared.members.load();
+        let stats = members.get(&host).ok_or(UnknownHost { host })?;
         if stats.record(result, &shared.thresholds) {
             // Full: a wake-up is already queued. Closed: the loop has stopped.
             let _ = shared.wake.try_send(());
@@ -74,24 +80,29 @@ impl OutlierRecorder {
         Ok(())
     }
 
-    /// How many hosts the cluster had when the detector was made.
+    /// How many hosts are members now (as of the control loop's last membership change).
     pub fn hosts(&self) -> usize {
-        self.shared.hosts.len()
+        self.shared.members.load().len()
     }
 }
+
+/// The request-path state of every member host, by address.
+pub(super) type HostMap = HashMap<SocketAddr, Arc<HostStats>>;
 
 /// What the recorders and the control loop share.
 #[derive(Debug)]
 pub(super) struct Shared {
-    pub(super) hosts: Box<[HostStats]>,
+    /// Read by every recorder, replaced (never changed in place) by the control loop.
+    pub(super) members: ArcSwap<HostMap>,
     thresholds: Thresholds,
     wake: mpsc::Sender<()>,
 }
 
 impl Shared {
-    pub(super) fn new(policy: &OutlierDetection, hosts: usize, wake: mpsc::Sender<()>) -> Self {
+    /// Starts with no members: the loop's first membership sync adds them.
+    pub(super) fn new(policy: &OutlierDetection, wake: mpsc::Sender<()>) -> Self {
         Self {
-            hosts: (0..hosts).map(|_| HostStats::default()).collect(),
+            members: ArcSwap::from_pointee(HostMap::new()),
             thresholds: Thresholds {
                 consecutive_5xx: policy.consecutive_5xx,
                 consecutive_gateway_failure: policy.consecutive_gateway_failure,

@@ -1,9 +1,12 @@
-//! The published ejections of a cluster: [`EjectionSnapshot`], one [`HostEjection`] per host.
+//! The published ejections of a cluster: [`EjectionSnapshot`], one [`HostEjection`] per member
+//! host, by address.
 //!
 //! The [`OutlierDetector`](super::OutlierDetector) loop is the only writer and publishes each
 //! snapshot as an `Arc` through a `tokio::sync::watch` channel; receivers are woken only when a
 //! host is ejected or returns, while counters are updated in place for whoever reads next.
 
+use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -111,40 +114,35 @@ pub struct EjectionStats {
     pub overflow: u64,
 }
 
-/// The ejection state of every host of one cluster, indexed like the recorder's hosts.
+/// The ejection state of every member host of one cluster.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EjectionSnapshot {
-    pub(super) hosts: Vec<HostEjection>,
+    /// In member order: the order of first appearance in the host list.
+    pub(super) hosts: Vec<(SocketAddr, HostEjection)>,
+    /// Each member's position in `hosts`.
+    pub(super) index: HashMap<SocketAddr, usize>,
     pub(super) stats: EjectionStats,
     pub(super) max_ejected: usize,
 }
 
 impl EjectionSnapshot {
-    pub(super) fn new(hosts: usize, max_ejected: usize) -> Self {
-        Self {
-            hosts: vec![HostEjection::default(); hosts],
-            stats: EjectionStats::default(),
-            max_ejected,
-        }
+    /// `host`'s state, if it is a member.
+    pub fn get(&self, host: &SocketAddr) -> Option<&HostEjection> {
+        let at = *self.index.get(host)?;
+        self.hosts.get(at).map(|(_, h)| h)
     }
 
-    /// Host number `host`, if there is one.
-    pub fn get(&self, host: usize) -> Option<&HostEjection> {
-        self.hosts.get(host)
+    /// Whether `host` is a member and ejected now.
+    pub fn is_ejected(&self, host: &SocketAddr) -> bool {
+        self.get(host).is_some_and(|h| h.ejected)
     }
 
-    /// Whether host number `host` is ejected now.
-    pub fn is_ejected(&self, host: usize) -> bool {
-        self.hosts.get(host).is_some_and(|h| h.ejected)
-    }
-
-    /// The numbers of the hosts ejected now.
-    pub fn ejected(&self) -> impl Iterator<Item = usize> + '_ {
+    /// The hosts ejected now, in member order.
+    pub fn ejected(&self) -> impl Iterator<Item = SocketAddr> + '_ {
         self.hosts
             .iter()
-            .enumerate()
             .filter(|(_, h)| h.ejected)
-            .map(|(i, _)| i)
+            .map(|(addr, _)| *addr)
     }
 
     /// How many hosts are ejected now.
@@ -152,17 +150,18 @@ impl EjectionSnapshot {
         self.stats.active
     }
 
-    /// The most hosts that may be ejected at once: `max_ejection_percent` of the hosts, rounded
+    /// The most hosts that may be ejected at once: `max_ejection_percent` of the members, rounded
     /// down (so 0 with the default 10% and fewer than 10 hosts, as in Envoy).
     pub fn max_ejected(&self) -> usize {
         self.max_ejected
     }
 
-    /// Every host, by number.
-    pub fn hosts(&self) -> &[HostEjection] {
-        &self.hosts
+    /// Every member host with its state, in member order.
+    pub fn hosts(&self) -> impl Iterator<Item = (SocketAddr, &HostEjection)> + '_ {
+        self.hosts.iter().map(|(addr, h)| (*addr, h))
     }
 
+    /// How many hosts are members.
     pub fn len(&self) -> usize {
         self.hosts.len()
     }
@@ -173,5 +172,15 @@ impl EjectionSnapshot {
 
     pub fn stats(&self) -> &EjectionStats {
         &self.stats
+    }
+
+    /// Whether the member at `at` (in member order) is ejected now.
+    pub(super) fn is_ejected_at(&self, at: usize) -> bool {
+        self.hosts.get(at).is_some_and(|(_, h)| h.ejected)
+    }
+
+    /// The address of the member at `at`, for logs.
+    pub(super) fn addr_at(&self, at: usize) -> Option<SocketAddr> {
+        self.hosts.get(at).map(|(addr, _)| *addr)
     }
 }

@@ -121,7 +121,7 @@ pub(super) async fn forward(
         Some(mut deadline) => tokio::select! {
             result = send => (result, Some(deadline)),
             () = &mut deadline => {
-                cluster.record(endpoint, RequestResult::Timeout);
+                cluster.record(&endpoint, RequestResult::Timeout);
                 // A timeout is the slowest answer there is: let peak-EWMA see it.
                 in_flight.finish(Instant::now().into_std());
                 return Err(ProxyError::Timeout);
@@ -130,14 +130,14 @@ pub(super) async fn forward(
     };
     let mut response = result.map_err(|e| {
         if e.is_connect() {
-            cluster.record(endpoint, RequestResult::ConnectFailed);
+            cluster.record(&endpoint, RequestResult::ConnectFailed);
             ProxyError::ConnectFailure(e.into())
         } else {
-            cluster.record(endpoint, RequestResult::Reset);
+            cluster.record(&endpoint, RequestResult::Reset);
             ProxyError::UpstreamReset(e.into())
         }
     })?;
-    cluster.record(endpoint, RequestResult::Status(response.status().as_u16()));
+    cluster.record(&endpoint, RequestResult::Status(response.status().as_u16()));
     // Latency to response headers feeds peak-EWMA; the request stays in flight
     // (for least-request) until its response body is done.
     let now = Instant::now().into_std();

@@ -1,11 +1,12 @@
 //! A cluster's balancer: the mesh-lb picker its `lb_policy` names, over the
-//! indices of the cluster's endpoints.
+//! indices of the cluster's current members.
 //!
 //! Pickers are built once per endpoint set and shared by every worker thread; a pick
 //! is a few atomic reads (and, for round robin, one relaxed add). Consistent-hashing
 //! policies use the route's request hash; a request that yields none (no hash
 //! policy, or none of its inputs present) gets a random point, as in Envoy.
 
+use super::hosts::Member;
 use mesh_core::policy::{Cluster, LbPolicy};
 use mesh_lb::{
     EwmaConfig, LeastRequest, LeastRequestConfig, Load, Maglev, MaglevConfig, PeakEwma, Random, RingHash,
@@ -47,22 +48,18 @@ pub(crate) fn load_for(policy: &LbPolicy) -> Arc<Load> {
 }
 
 impl Balancer {
-    /// Builds the picker for `cluster` over `eligible` endpoints, each an index into
-    /// `cluster.endpoints` with its effective weight (slow start may lower it);
-    /// `loads` is indexed like `cluster.endpoints`.
+    /// Builds the picker for `cluster` over `eligible` members, each an index into
+    /// `members` with its effective weight (slow start may lower it).
     pub(crate) fn build(
         cluster: &Cluster,
-        loads: &[Arc<Load>],
+        members: &[Member],
         eligible: &[(usize, NonZeroU32)],
     ) -> Result<Self, BalancerError> {
-        let weights = || {
-            eligible
-                .iter()
-                .copied()
-                .filter(|(i, _)| *i < cluster.endpoints.len())
-        };
-        let with_load = || weights().filter_map(|(i, w)| loads.get(i).map(|l| (i, w, l.clone())));
-        let keyed = || weights().map(|(i, w)| (i, cluster.endpoints[i].address.to_string(), w));
+        let weights = || eligible.iter().copied().filter(|(i, _)| *i < members.len());
+        let with_load = || weights().map(|(i, w)| (i, w, members[i].endpoint.load.clone()));
+        // Hashing policies key hosts by address, so a host keeps its ring points while
+        // others come and go.
+        let keyed = || weights().map(|(i, w)| (i, members[i].spec.address.to_string(), w));
         let err = |policy: &'static str, reason: String| BalancerError {
             cluster: cluster.name.clone(),
             policy,

@@ -10,11 +10,11 @@
 //! `min_cluster_size` hosts, in panic mode, and for the share of requests outside
 //! `routing_enabled`.
 
+use super::ZoneContext;
 use super::balancer::{Balancer, BalancerError};
-use super::{ClusterRuntime, ZoneContext};
-use mesh_lb::Load;
+use super::hosts::Member;
+use mesh_core::policy::Cluster;
 use std::num::NonZeroU32;
-use std::sync::Arc;
 
 /// How requests of one cluster divide between zones.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,13 +115,12 @@ pub(crate) struct Zoned {
 impl Zoned {
     /// The zone split of a level's `eligible` endpoints, if the caller's zone has any.
     pub(crate) fn build(
-        cluster: &ClusterRuntime,
+        policy: &Cluster,
         ctx: &ZoneContext,
-        loads: &[Arc<Load>],
+        members: &[Member],
         eligible: &[(usize, NonZeroU32)],
     ) -> Result<Option<Zoned>, BalancerError> {
-        let policy = &cluster.policy;
-        let zone_of = |i: usize| policy.endpoints[i].zone.as_deref().unwrap_or("");
+        let zone_of = |i: usize| members[i].spec.zone.as_deref().unwrap_or("");
         let mut zones: Vec<(&str, usize)> = Vec::new();
         for &(i, _) in eligible {
             match zones.iter_mut().find(|(z, _)| *z == zone_of(i)) {
@@ -139,12 +138,12 @@ impl Zoned {
         let by_zone = zones
             .iter()
             .map(|(zone, _)| {
-                let members: Vec<_> = eligible
+                let in_zone: Vec<_> = eligible
                     .iter()
                     .copied()
                     .filter(|(i, _)| zone_of(*i) == *zone)
                     .collect();
-                Balancer::build(policy, loads, &members)
+                Balancer::build(policy, members, &in_zone)
             })
             .collect::<Result<_, _>>()?;
         let enabled = policy.common_lb.zone_routing_enabled.get();

@@ -4,16 +4,16 @@ use super::{EXAMPLE, errors, load_file, only_error};
 use std::path::PathBuf;
 
 /// A scratch directory unique to one test, removed when dropped.
-struct Scratch(PathBuf);
+pub(super) struct Scratch(PathBuf);
 
 impl Scratch {
-    fn new(name: &str) -> Self {
+    pub(super) fn new(name: &str) -> Self {
         let dir = std::env::temp_dir().join(format!("mesh-core-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         Scratch(dir)
     }
 
-    fn file(&self, name: &str, contents: &str) -> String {
+    pub(super) fn file(&self, name: &str, contents: &str) -> String {
         let path = self.0.join(name);
         std::fs::write(&path, contents).unwrap();
         path.display().to_string()

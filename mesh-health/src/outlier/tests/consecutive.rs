@@ -17,8 +17,8 @@ async fn five_5xx_in_a_row_eject_at_once_not_at_the_sweep() {
     rx.changed().await.unwrap();
     assert_eq!(Instant::now(), t0 + 1 * S, "ejected when the run completed");
     let snap = rx.borrow_and_update().clone();
-    assert_eq!(snap.ejected().collect::<Vec<_>>(), vec![3]);
-    let host = snap.get(3).unwrap();
+    assert_eq!(snap.ejected().collect::<Vec<_>>(), vec![addr(3)]);
+    let host = snap.get(&addr(3)).unwrap();
     assert_eq!(host.ejected_since, Some(t0 + 1 * S));
     assert_eq!(host.ejection_time, 30 * S);
     assert_eq!((host.times_ejected, host.backoff), (1, 1));
@@ -39,7 +39,7 @@ async fn a_success_ends_the_run() {
     assert_eq!(now_snapshot(&rx).stats().detected.total(), 0);
     record(&recorder, 0, Status(500), 1);
     settle().await;
-    assert!(now_snapshot(&rx).is_ejected(0));
+    assert!(now_snapshot(&rx).is_ejected(&addr(0)));
 }
 
 #[tokio::test(start_paused = true)]
@@ -50,7 +50,7 @@ async fn gateway_failures_eject_only_when_enforced() {
     settle().await;
     let snap = now_snapshot(&rx);
     assert!(
-        !snap.is_ejected(0),
+        !snap.is_ejected(&addr(0)),
         "enforcing_consecutive_gateway_failure defaults to 0"
     );
     let gateway = EjectionReason::ConsecutiveGatewayFailure;
@@ -69,23 +69,26 @@ async fn gateway_failures_eject_only_when_enforced() {
     record(&recorder, 0, Status(500), 1);
     record(&recorder, 0, Status(504), 4);
     settle().await;
-    assert!(!now_snapshot(&rx).is_ejected(0));
+    assert!(!now_snapshot(&rx).is_ejected(&addr(0)));
     record(&recorder, 0, Status(503), 1);
     settle().await;
     let snap = now_snapshot(&rx);
-    assert!(snap.is_ejected(0));
-    assert_eq!(snap.get(0).unwrap().reason, Some(gateway));
+    assert!(snap.is_ejected(&addr(0)));
+    assert_eq!(snap.get(&addr(0)).unwrap().reason, Some(gateway));
 }
 
 #[tokio::test(start_paused = true)]
 async fn without_the_split_local_origin_failures_are_5xx() {
     let (recorder, rx, _handle) = start(policy("{}"), 10);
     for result in [ConnectFailed, Reset, Timeout, ConnectFailed, Reset] {
-        recorder.record(0, result).unwrap();
+        recorder.record(addr(0), result).unwrap();
     }
     settle().await;
     let snap = now_snapshot(&rx);
-    assert_eq!(snap.get(0).unwrap().reason, Some(EjectionReason::Consecutive5xx));
+    assert_eq!(
+        snap.get(&addr(0)).unwrap().reason,
+        Some(EjectionReason::Consecutive5xx)
+    );
     // 503, 503, 504, 503, 503 are also a gateway run (detected, not enforced by default).
     assert_eq!(
         snap.stats()
@@ -98,7 +101,7 @@ async fn without_the_split_local_origin_failures_are_5xx() {
     record(&recorder, 1, Connected, 1);
     record(&recorder, 1, Timeout, 4);
     settle().await;
-    assert!(!now_snapshot(&rx).is_ejected(1));
+    assert!(!now_snapshot(&rx).is_ejected(&addr(1)));
 }
 
 #[tokio::test(start_paused = true)]
@@ -111,7 +114,7 @@ async fn with_the_split_local_origin_failures_have_their_own_run() {
     record(&recorder, 0, Status(500), 1);
     settle().await;
     assert_eq!(
-        now_snapshot(&rx).get(0).unwrap().reason,
+        now_snapshot(&rx).get(&addr(0)).unwrap().reason,
         Some(EjectionReason::Consecutive5xx)
     );
     // Any response or working connection ends the local-origin run...
@@ -121,13 +124,13 @@ async fn with_the_split_local_origin_failures_have_their_own_run() {
     record(&recorder, 1, Connected, 1);
     record(&recorder, 1, ConnectFailed, 4);
     settle().await;
-    assert!(!now_snapshot(&rx).is_ejected(1));
+    assert!(!now_snapshot(&rx).is_ejected(&addr(1)));
     // ...and five in a row eject.
     record(&recorder, 1, Timeout, 1);
     settle().await;
     let snap = now_snapshot(&rx);
     assert_eq!(
-        snap.get(1).unwrap().reason,
+        snap.get(&addr(1)).unwrap().reason,
         Some(EjectionReason::ConsecutiveLocalOriginFailure)
     );
     assert_eq!(
@@ -190,27 +193,33 @@ async fn the_default_10_percent_ejects_nothing_below_10_hosts() {
     record(&recorder, 1, Status(500), 5);
     settle().await;
     let snap = now_snapshot(&rx);
-    assert_eq!(snap.ejected().collect::<Vec<_>>(), vec![0]);
+    assert_eq!(snap.ejected().collect::<Vec<_>>(), vec![addr(0)]);
     assert_eq!((snap.max_ejected(), snap.stats().overflow), (1, 1));
 }
 
 #[tokio::test(start_paused = true)]
 async fn concurrent_recording_is_consistent() {
-    let detector = OutlierDetector::new("web", policy("{ max_ejection_percent: 100 }"), 3).with_seed(1);
+    let (_hosts_tx, hosts) = watch::channel(addrs(0..3));
+    let detector = OutlierDetector::new("web", policy("{ max_ejection_percent: 100 }"), hosts).with_seed(1);
     let recorder = detector.recorder();
     std::thread::scope(|scope| {
         for thread in 0..4 {
             let recorder = recorder.clone();
             scope.spawn(move || {
                 for i in 0..10_000 {
-                    recorder.record(0, Status(503)).unwrap();
+                    recorder.record(addr(0), Status(503)).unwrap();
                     let status = if (i + thread) % 4 == 0 { 500 } else { 200 };
-                    recorder.record(1, Status(status)).unwrap();
+                    recorder.record(addr(1), Status(status)).unwrap();
                 }
             });
         }
     });
-    let windows: Vec<_> = detector.shared.hosts.iter().map(|h| h.take_windows().0).collect();
+    let windows: Vec<_> = detector
+        .members
+        .stats()
+        .iter()
+        .map(|h| h.take_windows().0)
+        .collect();
     assert_eq!((windows[0].total, windows[0].successes), (40_000, 0));
     assert_eq!((windows[1].total, windows[1].successes), (40_000, 30_000));
     assert_eq!(windows[2].total, 0);
@@ -219,8 +228,11 @@ async fn concurrent_recording_is_consistent() {
     let (rx, _handle) = detector.start();
     settle().await;
     let snap = now_snapshot(&rx);
-    assert!(snap.is_ejected(0));
-    assert_eq!(snap.get(0).unwrap().reason, Some(EjectionReason::Consecutive5xx));
+    assert!(snap.is_ejected(&addr(0)));
+    assert_eq!(
+        snap.get(&addr(0)).unwrap().reason,
+        Some(EjectionReason::Consecutive5xx)
+    );
     assert_eq!(
         snap.stats()
             .detected

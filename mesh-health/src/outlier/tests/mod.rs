@@ -1,6 +1,7 @@
 //! The detector under paused time and fixed seeds: exact ejection and return times, no IO.
 
 mod consecutive;
+mod members;
 mod props;
 mod record;
 mod sweep;
@@ -25,17 +26,38 @@ type Started = (
     OutlierDetectorHandle,
 );
 
-/// A running detector over `hosts` hosts, its draws seeded.
+/// Host number `n`'s address: tests name hosts by number.
+pub(super) fn addr(n: usize) -> SocketAddr {
+    let n = u16::try_from(n).unwrap();
+    SocketAddr::from(([10, 0, (n >> 8) as u8, n as u8], 80))
+}
+
+/// The addresses of hosts `numbers`, in that order.
+pub(super) fn addrs(numbers: impl IntoIterator<Item = usize>) -> Vec<SocketAddr> {
+    numbers.into_iter().map(addr).collect()
+}
+
+/// A running detector over hosts `0..hosts` whose list never changes (its sender is dropped),
+/// its draws seeded.
 fn start(policy: OutlierDetection, hosts: usize) -> Started {
+    start_watching(policy, addrs(0..hosts)).1
+}
+
+/// A running detector over `hosts`, its draws seeded, and the sender that changes its members.
+fn start_watching(
+    policy: OutlierDetection,
+    hosts: Vec<SocketAddr>,
+) -> (watch::Sender<Vec<SocketAddr>>, Started) {
+    let (tx, hosts) = watch::channel(hosts);
     let detector = OutlierDetector::new("web", policy, hosts).with_seed(7);
     let recorder = detector.recorder();
     let (rx, handle) = detector.start();
-    (recorder, rx, handle)
+    (tx, (recorder, rx, handle))
 }
 
 fn record(recorder: &OutlierRecorder, host: usize, result: RequestResult, times: usize) {
     for _ in 0..times {
-        recorder.record(host, result).unwrap();
+        recorder.record(addr(host), result).unwrap();
     }
 }
 
@@ -56,7 +78,9 @@ fn traffic_of(
     let total = ok.0 + failed.0;
     for i in 0..total {
         let fail = (i * failed.0) / total != ((i + 1) * failed.0) / total;
-        recorder.record(host, if fail { failed.1 } else { ok.1 }).unwrap();
+        recorder
+            .record(addr(host), if fail { failed.1 } else { ok.1 })
+            .unwrap();
     }
 }
 
@@ -72,15 +96,13 @@ fn now_snapshot(rx: &watch::Receiver<Arc<EjectionSnapshot>>) -> Arc<EjectionSnap
 }
 
 #[tokio::test(start_paused = true)]
-async fn unknown_hosts_are_refused_and_the_loop_stops_with_its_readers() {
+async fn the_loop_stops_with_its_readers_and_recording_still_counts() {
     let (recorder, rx, handle) = start(policy("{}"), 3);
     assert_eq!(recorder.hosts(), 3);
-    let err = recorder.record(3, RequestResult::Status(500)).unwrap_err();
-    assert_eq!(err, UnknownHost { host: 3, hosts: 3 });
-    assert_eq!(err.to_string(), "host 3 is not one of the cluster's 3 hosts");
     drop(rx);
     settle().await;
     assert!(handle.is_finished());
-    // Recording after the loop stopped still works; nothing is ejected.
-    recorder.record(0, RequestResult::Status(500)).unwrap();
+    // Recording after the loop stopped still works for the last members; nothing is ejected.
+    recorder.record(addr(0), RequestResult::Status(500)).unwrap();
+    assert!(recorder.record(addr(3), RequestResult::Status(500)).is_err());
 }

@@ -19,15 +19,18 @@ async fn ejections_last_base_times_ejected_capped_and_end_at_a_sweep() {
     sleep_until(t0 + 1 * S).await;
     record(&recorder, 0, Status(500), 5);
     let (at, snap) = next(&mut rx).await;
-    assert_eq!((at, snap.get(0).unwrap().ejection_time), (t0 + 1 * S, 30 * S));
+    assert_eq!(
+        (at, snap.get(&addr(0)).unwrap().ejection_time),
+        (t0 + 1 * S, 30 * S)
+    );
     sleep_until(t0 + 35 * S).await;
     assert!(
-        now_snapshot(&rx).is_ejected(0),
+        now_snapshot(&rx).is_ejected(&addr(0)),
         "30s have passed, but no sweep since"
     );
     let (at, snap) = next(&mut rx).await;
     assert_eq!(at, t0 + 40 * S, "the first sweep after the ejection time");
-    let host = snap.get(0).unwrap();
+    let host = snap.get(&addr(0)).unwrap();
     assert!(!host.ejected);
     assert_eq!(host.returned_at, Some(at));
     // Ejected again at once each time: 2 × 30s, then capped at 60s (the backoff stops at 3,
@@ -36,7 +39,7 @@ async fn ejections_last_base_times_ejected_capped_and_end_at_a_sweep() {
     for (times, backoff, returns) in [(2, 2, 100), (3, 3, 160), (4, 3, 220)] {
         record(&recorder, 0, Status(500), 5);
         let (at, snap) = next(&mut rx).await;
-        let host = *snap.get(0).unwrap();
+        let host = *snap.get(&addr(0)).unwrap();
         assert_eq!(at, back);
         assert_eq!(
             (host.times_ejected, host.backoff, host.ejection_time),
@@ -44,7 +47,7 @@ async fn ejections_last_base_times_ejected_capped_and_end_at_a_sweep() {
         );
         let (at, snap) = next(&mut rx).await;
         assert_eq!(at, t0 + returns * S);
-        assert!(!snap.is_ejected(0));
+        assert!(!snap.is_ejected(&addr(0)));
         back = at;
     }
 }
@@ -58,17 +61,17 @@ async fn the_backoff_decays_while_the_host_stays_back() {
     assert_eq!(next(&mut rx).await.0, t0 + 30 * S);
     record(&recorder, 0, Status(500), 5);
     let (_, snap) = next(&mut rx).await;
-    assert_eq!(snap.get(0).unwrap().ejection_time, 60 * S);
+    assert_eq!(snap.get(&addr(0)).unwrap().ejection_time, 60 * S);
     assert_eq!(next(&mut rx).await.0, t0 + 90 * S);
     sleep_until(t0 + 95 * S).await;
-    assert_eq!(now_snapshot(&rx).get(0).unwrap().backoff, 2);
+    assert_eq!(now_snapshot(&rx).get(&addr(0)).unwrap().backoff, 2);
     // At the sweep at 100s the host has been back for an interval: one step down, silently.
     sleep_until(t0 + 101 * S).await;
     assert!(!rx.has_changed().unwrap());
-    assert_eq!(now_snapshot(&rx).get(0).unwrap().backoff, 1);
+    assert_eq!(now_snapshot(&rx).get(&addr(0)).unwrap().backoff, 1);
     record(&recorder, 0, Status(500), 5);
     let (_, snap) = next(&mut rx).await;
-    let host = snap.get(0).unwrap();
+    let host = snap.get(&addr(0)).unwrap();
     assert_eq!(
         (host.times_ejected, host.backoff, host.ejection_time),
         (3, 2, 60 * S)
@@ -104,8 +107,11 @@ async fn success_rate_ejects_the_outlier_at_the_sweep() {
     traffic(&recorder, 4, 50, 50);
     let (at, snap) = next(&mut rx).await;
     assert_eq!(at, t0 + 10 * S);
-    assert_eq!(snap.ejected().collect::<Vec<_>>(), vec![4]);
-    assert_eq!(snap.get(4).unwrap().reason, Some(EjectionReason::SuccessRate));
+    assert_eq!(snap.ejected().collect::<Vec<_>>(), vec![addr(4)]);
+    assert_eq!(
+        snap.get(&addr(4)).unwrap().reason,
+        Some(EjectionReason::SuccessRate)
+    );
     assert_eq!(snap.stats().detected.total(), 1);
 }
 
@@ -148,9 +154,9 @@ async fn local_origin_success_rate_with_the_split() {
     }
     traffic_of(&recorder, 4, (50, Connected), (50, ConnectFailed));
     let (_, snap) = next(&mut rx).await;
-    assert_eq!(snap.ejected().collect::<Vec<_>>(), vec![4]);
+    assert_eq!(snap.ejected().collect::<Vec<_>>(), vec![addr(4)]);
     assert_eq!(
-        snap.get(4).unwrap().reason,
+        snap.get(&addr(4)).unwrap().reason,
         Some(EjectionReason::LocalOriginSuccessRate)
     );
 }
@@ -174,8 +180,8 @@ async fn failure_percentage_ejects_only_when_enforced_with_volume_and_hosts() {
     traffic_all(&recorder, 50);
     let (at, snap) = next(&mut rx).await;
     assert_eq!(at, t0 + 10 * S);
-    assert_eq!(snap.ejected().collect::<Vec<_>>(), vec![2]);
-    assert_eq!(snap.get(2).unwrap().reason, Some(fp));
+    assert_eq!(snap.ejected().collect::<Vec<_>>(), vec![addr(2)]);
+    assert_eq!(snap.get(&addr(2)).unwrap().reason, Some(fp));
 
     // Not enforced by default: detected only.
     let (recorder, rx, _handle) = start(policy(&format!("{{ {base} }}")), 5);

@@ -1,0 +1,34 @@
+//! File shapes for where a cluster's endpoints come from, and for the endpoints file itself.
+
+use super::Endpoint;
+use serde::{Deserialize, Serialize};
+
+/// A cluster's `discovery`: exactly one source. A struct of optional sources rather than a
+/// serde enum, so that naming none or two is a semantic error with a key path (as for
+/// `health_checks`), and new sources (`dns`, `registry`, `eds`) are new optional fields.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Discovery {
+    /// Envoy's filesystem EDS: endpoints from a watched YAML/JSON file.
+    pub file: Option<FileDiscovery>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileDiscovery {
+    /// Required. Relative to the proxy's working directory, like the TLS file keys.
+    pub path: Option<String>,
+    /// How often the file is read again. Default `1s`.
+    pub refresh_interval: Option<String>,
+}
+
+/// The endpoints file named by `discovery.file.path`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointsFile {
+    /// Free text identifying this version of the file, shown by admin.
+    pub version: Option<String>,
+    /// Required (an empty list is fine): a file without it is more likely half-written than
+    /// meant to empty the cluster.
+    pub endpoints: Option<Vec<Endpoint>>,
+}
