@@ -23,6 +23,7 @@
 //! ```
 
 pub mod checker;
+mod handle;
 pub mod host;
 mod outcome;
 pub mod outlier;
@@ -31,6 +32,7 @@ mod probe;
 pub mod snapshot;
 
 pub use checker::{HealthChecker, HealthCheckerHandle};
+pub use handle::LoopHandle;
 pub use host::{HealthState, HostHealth, Schedule, Transition};
 pub use outcome::{Outcome, ProbeFailure};
 pub use outlier::{

@@ -82,7 +82,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
 
 /// Reports drained per snapshot update.
 const BATCH: usize = 256;
@@ -100,23 +99,7 @@ pub struct HealthChecker {
 }
 
 /// Stops the [`HealthChecker`] and every host check task when dropped.
-#[derive(Debug)]
-pub struct HealthCheckerHandle {
-    task: JoinHandle<()>,
-}
-
-impl HealthCheckerHandle {
-    /// Whether the loop has ended (every snapshot receiver dropped).
-    pub fn is_finished(&self) -> bool {
-        self.task.is_finished()
-    }
-}
-
-impl Drop for HealthCheckerHandle {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
+pub type HealthCheckerHandle = crate::handle::LoopHandle;
 
 /// Named states of the cluster loop, for its debug log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,7 +183,7 @@ impl HealthChecker {
     pub fn start(self) -> (watch::Receiver<Arc<HealthSnapshot>>, HealthCheckerHandle) {
         let snapshots = self.subscribe();
         let task = tokio::spawn(self.run());
-        (snapshots, HealthCheckerHandle { task })
+        (snapshots, HealthCheckerHandle::new(task))
     }
 
     /// The control loop: checks the member hosts until every snapshot receiver is dropped (so

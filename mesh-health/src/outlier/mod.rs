@@ -131,7 +131,6 @@ use record::Shared;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
 /// The outlier-detection control loop of one cluster; see the [module docs](self).
@@ -146,23 +145,7 @@ pub struct OutlierDetector {
 }
 
 /// Stops the [`OutlierDetector`] loop when dropped.
-#[derive(Debug)]
-pub struct OutlierDetectorHandle {
-    task: JoinHandle<()>,
-}
-
-impl OutlierDetectorHandle {
-    /// Whether the loop has ended (every snapshot receiver dropped).
-    pub fn is_finished(&self) -> bool {
-        self.task.is_finished()
-    }
-}
-
-impl Drop for OutlierDetectorHandle {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
+pub type OutlierDetectorHandle = crate::handle::LoopHandle;
 
 /// Named states of the loop, for its debug log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -247,7 +230,7 @@ impl OutlierDetector {
     pub fn start(self) -> (watch::Receiver<Arc<EjectionSnapshot>>, OutlierDetectorHandle) {
         let snapshots = self.subscribe();
         let task = tokio::spawn(self.run());
-        (snapshots, OutlierDetectorHandle { task })
+        (snapshots, OutlierDetectorHandle::new(task))
     }
 
     /// The control loop: follows the host list, ejects on the recorders' signals and sweeps
