@@ -7,7 +7,8 @@ use std::time::Duration;
 pub enum Outcome {
     /// The host answered as configured (expected HTTP status, expected TCP bytes, `SERVING`).
     Healthy,
-    /// The check failed; counts toward `unhealthy_threshold`.
+    /// The check failed: at once when [`ProbeFailure::fails_at_once`], else it counts toward
+    /// `unhealthy_threshold`.
     Unhealthy(ProbeFailure),
     /// The host asked to be taken out of rotation now (the HTTP response carried
     /// [`IMMEDIATE_FAIL_HEADER`](crate::IMMEDIATE_FAIL_HEADER)): unhealthy at once, whatever the
@@ -37,9 +38,14 @@ pub enum ProbeFailure {
     /// The HTTP/1.1 or HTTP/2 exchange failed (protocol error, reset, connection closed early).
     #[error("HTTP error: {0}")]
     Http(String),
-    /// The HTTP check's response status is not one of `expected_statuses`.
+    /// The HTTP check's response status is not one of `expected_statuses`: the host is failed at
+    /// once (Envoy's active failure).
     #[error("HTTP status {0} is not an expected status")]
     UnexpectedStatus(u16),
+    /// The HTTP check's response status is not expected but is one of `retriable_statuses`: it
+    /// counts toward `unhealthy_threshold`.
+    #[error("HTTP status {0} is not an expected status (retriable)")]
+    RetriableStatus(u16),
     /// The TCP host closed the connection before every expected byte string arrived.
     #[error("connection closed before the expected reply arrived")]
     ConnectionClosed,
@@ -61,6 +67,22 @@ pub enum ProbeFailure {
     /// The host answered with the immediate-failure header.
     #[error("the host asked to be failed at once ({})", crate::IMMEDIATE_FAIL_HEADER)]
     ImmediateFailRequested,
+}
+
+impl ProbeFailure {
+    /// Whether the host answered and said it is not healthy — an unexpected HTTP status, a gRPC
+    /// error status or a status other than `SERVING` — which fails it at once, as Envoy's active
+    /// failures do. Everything else (timeouts, connect and protocol errors, retriable statuses)
+    /// may be the network's fault and counts toward `unhealthy_threshold`.
+    pub fn fails_at_once(&self) -> bool {
+        matches!(
+            self,
+            ProbeFailure::UnexpectedStatus(_)
+                | ProbeFailure::GrpcStatus { .. }
+                | ProbeFailure::NotServing(_)
+                | ProbeFailure::ImmediateFailRequested
+        )
+    }
 }
 
 /// `grpc.health.v1.HealthCheckResponse.ServingStatus` names.

@@ -37,6 +37,10 @@ pub struct HttpHealthCheck {
     /// Half-open ranges `[start, end)` of healthy statuses. Default `[{ start: 200, end: 201 }]`.
     #[serde(default)]
     pub expected_statuses: Vec<StatusRange>,
+    /// Unexpected statuses that count toward `unhealthy_threshold`; any other unexpected
+    /// status fails the host at once. Default none.
+    #[serde(default)]
+    pub retriable_statuses: Vec<StatusRange>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]

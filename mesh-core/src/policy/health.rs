@@ -43,6 +43,9 @@ pub enum Checker {
         host: Option<String>,
         /// Half-open ranges of healthy statuses.
         expected_statuses: Vec<Range<u16>>,
+        /// Half-open ranges of unexpected statuses that count toward `unhealthy_threshold`
+        /// instead of failing the host at once.
+        retriable_statuses: Vec<Range<u16>>,
     },
     Tcp {
         send: Option<Vec<u8>>,
@@ -62,6 +65,16 @@ impl HealthCheck {
             Checker::Http {
                 expected_statuses, ..
             } => expected_statuses.iter().any(|r| r.contains(&status)),
+            _ => false,
+        }
+    }
+
+    /// Whether an HTTP check's unexpected status only counts toward `unhealthy_threshold`.
+    pub fn retries_status(&self, status: u16) -> bool {
+        match &self.checker {
+            Checker::Http {
+                retriable_statuses, ..
+            } => retriable_statuses.iter().any(|r| r.contains(&status)),
             _ => false,
         }
     }
@@ -150,13 +163,26 @@ fn http(raw: &config::HttpHealthCheck, path: &Path, issues: &mut Issues) -> Opti
     if !p.starts_with('/') {
         issues.push(&path.key("path"), format!("{p:?} must start with '/'"));
     }
-    let mut expected_statuses = Vec::with_capacity(raw.expected_statuses.len().max(1));
-    for (i, r) in raw.expected_statuses.iter().enumerate() {
-        let rp = path.key("expected_statuses").idx(i);
+    let mut expected_statuses = status_ranges(&raw.expected_statuses, &path.key("expected_statuses"), issues);
+    if raw.expected_statuses.is_empty() {
+        expected_statuses.push(200..201);
+    }
+    let retriable_statuses = status_ranges(&raw.retriable_statuses, &path.key("retriable_statuses"), issues);
+    Some(Checker::Http {
+        path: p.clone(),
+        host: raw.host.clone(),
+        expected_statuses,
+        retriable_statuses,
+    })
+}
+
+/// Half-open `[start, end)` status ranges within `[100, 600)`.
+fn status_ranges(raw: &[config::StatusRange], path: &Path, issues: &mut Issues) -> Vec<Range<u16>> {
+    let mut ranges = Vec::with_capacity(raw.len());
+    for (i, r) in raw.iter().enumerate() {
+        let rp = path.idx(i);
         match (r.start, r.end) {
-            (Some(start), Some(end)) if (100..end).contains(&start) && end <= 600 => {
-                expected_statuses.push(start..end)
-            }
+            (Some(start), Some(end)) if (100..end).contains(&start) && end <= 600 => ranges.push(start..end),
             (Some(start), Some(end)) => issues.push(
                 &rp,
                 format!("[{start}, {end}) is not a range of statuses within [100, 600)"),
@@ -164,14 +190,7 @@ fn http(raw: &config::HttpHealthCheck, path: &Path, issues: &mut Issues) -> Opti
             _ => issues.push(&rp, "needs start and end"),
         }
     }
-    if raw.expected_statuses.is_empty() {
-        expected_statuses.push(200..201);
-    }
-    Some(Checker::Http {
-        path: p.clone(),
-        host: raw.host.clone(),
-        expected_statuses,
-    })
+    ranges
 }
 
 fn tcp(raw: &config::TcpHealthCheck, path: &Path, issues: &mut Issues) -> Option<Checker> {

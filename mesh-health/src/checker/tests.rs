@@ -73,6 +73,7 @@ fn check(path: &str) -> HealthCheck {
             path: path.into(),
             host: None,
             expected_statuses: vec![OK],
+            retriable_statuses: vec![],
         },
     }
 }
@@ -81,8 +82,9 @@ fn addr(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
 
+/// A failure that counts toward `unhealthy_threshold` (a retriable status).
 fn fail() -> Outcome {
-    Outcome::Unhealthy(ProbeFailure::UnexpectedStatus(503))
+    Outcome::Unhealthy(ProbeFailure::RetriableStatus(503))
 }
 
 type Started = (
@@ -118,7 +120,7 @@ async fn schedule_follows_state_with_exact_intervals() {
     assert_eq!(snap.get(&a).unwrap().since, t0 + 4000 * MS);
     assert_eq!(
         snap.get(&a).unwrap().last_failure,
-        Some(ProbeFailure::UnexpectedStatus(503))
+        Some(ProbeFailure::RetriableStatus(503))
     );
     script.set(a, "/a", Outcome::Healthy);
     sleep_until(t0 + 6000 * MS).await;

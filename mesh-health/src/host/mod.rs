@@ -5,7 +5,7 @@
 //!   ┌───────────┐ ─────────────────────────────────────────────▶ ┌─────────┐
 //!   │ Unhealthy │                                                 │ Healthy │
 //!   └───────────┘ ◀───────────────────────────────────────────── └─────────┘
-//!     (start)     unhealthy_threshold failures in a row, or one ImmediateFailure
+//!     (start)     unhealthy_threshold failures in a row, or one that fails at once
 //! ```
 //!
 //! Policy, as Envoy's active health checker:
@@ -15,10 +15,11 @@
 //!   fails, the host needs `healthy_threshold` passes in a row like any unhealthy host.
 //! - `unhealthy_threshold` failures in a row turn Healthy into Unhealthy; a pass resets the count.
 //! - [`Outcome::ImmediateFailure`] turns the host Unhealthy at once.
-//! - Deviation: Envoy fails an HTTP host at once on a status outside `expected_statuses` unless it
-//!   is listed in `retriable_statuses`, and a gRPC host on `NOT_SERVING`; here (which has no
-//!   `retriable_statuses`) every failure counts toward `unhealthy_threshold`, as if all statuses
-//!   were retriable. A host that wants out at once sends the immediate-failure header.
+//! - A host that answers and says it is unhealthy fails **at once**, as Envoy's active failures:
+//!   an HTTP status outside `expected_statuses` (unless listed in `retriable_statuses`), a gRPC
+//!   error status or a serving status other than `SERVING` ([`ProbeFailure::fails_at_once`]).
+//!   Timeouts, connect and protocol errors and retriable statuses may be the network's fault:
+//!   they count toward `unhealthy_threshold`.
 //!
 //! Scheduling ([`Schedule`]): `interval` while healthy, `unhealthy_interval` while unhealthy,
 //! `no_traffic_interval` while the cluster has seen no traffic, plus jitter from an injected RNG.
@@ -121,8 +122,9 @@ impl HostHealth {
                 if enough { HealthState::Healthy } else { self.state }
             }
             Outcome::Unhealthy(failure) => {
+                let at_once = failure.fails_at_once();
                 self.fail(failure);
-                if self.consecutive_failures >= self.unhealthy_threshold {
+                if at_once || self.consecutive_failures >= self.unhealthy_threshold {
                     HealthState::Unhealthy
                 } else {
                     self.state

@@ -22,8 +22,9 @@ fn check(unhealthy_threshold: u32, healthy_threshold: u32) -> HealthCheck {
     }
 }
 
+/// A failure that counts toward `unhealthy_threshold` (a retriable status).
 fn fail() -> Outcome {
-    Outcome::Unhealthy(ProbeFailure::UnexpectedStatus(503))
+    Outcome::Unhealthy(ProbeFailure::RetriableStatus(503))
 }
 
 /// Records `outcomes` in order and returns the transitions they caused.
@@ -71,7 +72,7 @@ fn unhealthy_threshold_failures_in_a_row() {
     assert_eq!(got, [SAME, SAME, SAME, SAME, SAME, DOWN, SAME]);
     assert_eq!(host.consecutive_failures(), 4);
     assert_eq!(host.consecutive_successes(), 0);
-    assert_eq!(host.last_failure(), Some(&ProbeFailure::UnexpectedStatus(503)));
+    assert_eq!(host.last_failure(), Some(&ProbeFailure::RetriableStatus(503)));
 }
 
 #[test]
@@ -88,9 +89,31 @@ fn healthy_threshold_passes_in_a_row_to_recover() {
     assert_eq!(got, [SAME, UP, SAME]);
     assert_eq!(
         host.last_failure(),
-        Some(&ProbeFailure::UnexpectedStatus(503)),
+        Some(&ProbeFailure::RetriableStatus(503)),
         "kept after recovery"
     );
+}
+
+#[test]
+fn a_host_that_answers_unhealthy_fails_at_once_and_network_failures_count() {
+    let answered = [
+        ProbeFailure::UnexpectedStatus(503),
+        ProbeFailure::NotServing(2),
+        ProbeFailure::GrpcStatus {
+            code: 12,
+            message: "unimplemented".into(),
+        },
+    ];
+    for failure in answered {
+        let mut host = HostHealth::new(&check(3, 1), Instant::now());
+        let got = run(&mut host, [Outcome::Healthy, Outcome::Unhealthy(failure.clone())]);
+        assert_eq!(got, [UP, DOWN], "{failure}");
+    }
+    let mut host = HostHealth::new(&check(3, 1), Instant::now());
+    let timeout = || Outcome::Unhealthy(ProbeFailure::Timeout(std::time::Duration::from_secs(1)));
+    let refused = || Outcome::Unhealthy(ProbeFailure::Connect("refused".into()));
+    let got = run(&mut host, [Outcome::Healthy, timeout(), refused(), fail()]);
+    assert_eq!(got, [UP, SAME, SAME, DOWN]);
 }
 
 #[test]

@@ -41,6 +41,8 @@ fn judge(check: &HealthCheck, head: &http::response::Parts) -> Outcome {
         Outcome::ImmediateFailure
     } else if check.accepts_status(head.status.as_u16()) {
         Outcome::Healthy
+    } else if check.retries_status(head.status.as_u16()) {
+        Outcome::Unhealthy(ProbeFailure::RetriableStatus(head.status.as_u16()))
     } else {
         Outcome::Unhealthy(ProbeFailure::UnexpectedStatus(head.status.as_u16()))
     }

@@ -1,4 +1,4 @@
-use crate::support::{MS, check, grpc_host, http_check, http_host};
+use crate::support::{MS, OK, UNAVAILABLE, check, grpc_host, http_check, http_host};
 use mesh_core::policy::Checker;
 use mesh_health::{HealthChecker, HealthSnapshot, ProbeFailure};
 use std::net::SocketAddr;
@@ -25,7 +25,7 @@ async fn until(
 }
 
 #[tokio::test]
-async fn http_host_goes_down_after_the_threshold_and_recovers() {
+async fn http_host_goes_down_at_once_on_a_bad_status_and_recovers_after_the_threshold() {
     let (addr, state, _server) = http_host().await;
     let (_hosts, hosts) = watch::channel(vec![addr]);
     let (mut rx, _handle) = HealthChecker::spawn("backend", vec![http_check("/healthz", None)], hosts);
@@ -34,9 +34,9 @@ async fn http_host_goes_down_after_the_threshold_and_recovers() {
     state.set_status(503);
     let snap = until(&mut rx, "unhealthy", |s| !s.is_healthy(&addr)).await;
     let host = snap.get(&addr).unwrap();
-    assert!(
-        host.checks[0].consecutive_failures >= 3,
-        "not before unhealthy_threshold: {host:?}"
+    assert_eq!(
+        host.checks[0].consecutive_failures, 1,
+        "an unexpected status fails the host at once: {host:?}"
     );
     assert_eq!(host.last_failure, Some(ProbeFailure::UnexpectedStatus(503)));
 
@@ -50,9 +50,33 @@ async fn http_host_goes_down_after_the_threshold_and_recovers() {
     let stats = snap.stats();
     assert_eq!((stats.became_healthy, stats.became_unhealthy), (2, 1));
     assert!(
-        stats.failures >= 3 && stats.attempts >= stats.failures + 3,
+        stats.failures >= 1 && stats.attempts >= stats.failures + 3,
         "{stats:?}"
     );
+}
+
+#[tokio::test]
+async fn a_retriable_status_takes_unhealthy_threshold_failures() {
+    let (addr, state, _server) = http_host().await;
+    let mut check = http_check("/healthz", None);
+    check.checker = Checker::Http {
+        path: "/healthz".into(),
+        host: None,
+        expected_statuses: vec![OK],
+        retriable_statuses: vec![UNAVAILABLE],
+    };
+    let (_hosts, hosts) = watch::channel(vec![addr]);
+    let (mut rx, _handle) = HealthChecker::spawn("backend", vec![check], hosts);
+    until(&mut rx, "healthy", |s| s.is_healthy(&addr)).await;
+
+    state.set_status(503);
+    let snap = until(&mut rx, "unhealthy", |s| !s.is_healthy(&addr)).await;
+    let host = snap.get(&addr).unwrap();
+    assert!(
+        host.checks[0].consecutive_failures >= 3,
+        "not before unhealthy_threshold: {host:?}"
+    );
+    assert_eq!(host.last_failure, Some(ProbeFailure::RetriableStatus(503)));
 }
 
 #[tokio::test]

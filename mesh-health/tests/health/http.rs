@@ -1,4 +1,4 @@
-use crate::support::{MS, closed_port, http_check, http_host, silent_host};
+use crate::support::{MS, OK, UNAVAILABLE, closed_port, http_check, http_host, silent_host};
 use mesh_core::policy::Checker;
 use mesh_health::{Outcome, ProbeFailure, probe};
 use std::sync::atomic::Ordering;
@@ -23,13 +23,27 @@ async fn healthy_iff_the_status_is_expected() {
         path: "/healthz".into(),
         host: None,
         expected_statuses: vec![200..300, 503..504],
+        retriable_statuses: vec![],
     };
     assert_eq!(
         probe(&ranges, "backend", addr).await,
         Outcome::Healthy,
         "503 listed as healthy"
     );
-    assert_eq!(state.hits(), 4, "one request per check");
+    let mut retriable = http_check("/healthz", None);
+    retriable.checker = Checker::Http {
+        path: "/healthz".into(),
+        host: None,
+        expected_statuses: vec![OK],
+        retriable_statuses: vec![UNAVAILABLE],
+    };
+    assert_eq!(
+        probe(&retriable, "backend", addr).await,
+        Outcome::Unhealthy(ProbeFailure::RetriableStatus(503))
+    );
+    assert!(!ProbeFailure::RetriableStatus(503).fails_at_once());
+    assert!(ProbeFailure::UnexpectedStatus(503).fails_at_once());
+    assert_eq!(state.hits(), 5, "one request per check");
 }
 
 #[tokio::test]

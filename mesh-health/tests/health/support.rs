@@ -17,7 +17,8 @@ use tokio::task::JoinHandle;
 pub const MS: Duration = Duration::from_millis(1);
 
 /// The default expected statuses, `[200, 201)`.
-const OK: std::ops::Range<u16> = 200..201;
+pub const OK: std::ops::Range<u16> = 200..201;
+pub const UNAVAILABLE: std::ops::Range<u16> = 503..504;
 
 /// A check with short intervals for the loop tests; thresholds 3 down, 2 up.
 pub fn check(checker: Checker) -> HealthCheck {
@@ -39,6 +40,7 @@ pub fn http_check(path: &str, host: Option<&str>) -> HealthCheck {
         path: path.into(),
         host: host.map(Into::into),
         expected_statuses: vec![OK],
+        retriable_statuses: vec![],
     })
 }
 

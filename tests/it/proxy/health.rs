@@ -68,7 +68,7 @@ async fn failing_health_checks_take_a_backend_out_and_recovery_brings_it_back() 
         let seen = answered(&mut conn, 60).await;
         assert!(!seen.contains("b2"), "traffic still reached b2: {seen:?}");
         assert_eq!(b[1].requests(), served_before);
-        assert!(counter(t.admin, "mesh_cluster_health_check_failure_total", POOL).await >= 2);
+        assert!(counter(t.admin, "mesh_cluster_health_check_failure_total", POOL).await >= 1);
         assert!(counter(t.admin, "mesh_cluster_health_check_attempt_total", POOL).await >= 5);
         let clusters = admin_get(t.admin, "/clusters").await.text();
         let flags = format!("pool::{}::health_flags::/failed_active_hc", b[1].addr());

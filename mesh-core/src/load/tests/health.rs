@@ -65,6 +65,13 @@ fn health_check_mistakes_name_their_keys() {
         "not a range",
     );
     only_error(
+        &cluster(
+            "    health_checks: [ { http_health_check: { path: /, retriable_statuses: [ { start: 500 } ] } } ]\n",
+        ),
+        &format!("{hc}.http_health_check.retriable_statuses[0]"),
+        "needs start and end",
+    );
+    only_error(
         &cluster("    health_checks: [ { tcp_health_check: { send: \"xyz\" } } ]\n"),
         &format!("{hc}.tcp_health_check.send"),
         "not hex",
