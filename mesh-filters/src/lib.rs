@@ -1,11 +1,25 @@
 //! mesh-filters: the tower layers between a request and its upstream.
 //!
-//! This crate will own (issues: resilience layers, observability): circuit breakers
-//! (Envoy's `max_connections`, `max_pending_requests`, `max_requests`, `max_retries`),
-//! retries with `retry_on` conditions, budgets and jittered backoff, per-try and route
-//! timeouts, local rate limits, fault injection, request mirroring, request IDs, header
-//! rules, stats, access logs and trace-context propagation. Each is a `Foo` service plus
-//! a `FooLayer`, usable in the proxy, in `mesh-client` and in any tower stack.
+//! Each layer is a `Foo` service plus a `FooLayer`, usable in the proxy, in `mesh-client`
+//! and in any tower stack, and fails with a small error type named for the condition; the
+//! proxy maps those errors to local replies in one place.
 //!
-//! It depends on `mesh-core` only. Nothing is implemented yet: the proxy's route
-//! timeout and header rules currently live in `mesh-proxy`'s request path.
+//! - [`circuit_breaker`]: Envoy's per-cluster thresholds (`max_connections`,
+//!   `max_pending_requests`, `max_requests`, `max_retries` or a retry budget); overflow fails
+//!   at once.
+//! - [`retry`]: `retry_on` conditions, full-jitter backoff, a Finagle-style retry budget,
+//!   request bodies replayed up to a limit.
+//! - [`timeout`], [`rate_limit`], [`fault`]: route and per-try timeouts, local token
+//!   buckets, fault injection.
+//!
+//! Still to come (same issue): request mirroring; later, request IDs, stats, access logs
+//! and trace context. Depends on `mesh-core` only.
+
+pub mod admission;
+pub mod circuit_breaker;
+pub mod fault;
+pub mod rate_limit;
+pub mod retry;
+pub mod timeout;
+
+pub use admission::{RetryAdmission, Unlimited};
