@@ -208,3 +208,33 @@ async fn a_missing_endpoints_file_stops_the_start_with_its_name() {
         .to_string();
     assert!(err.contains("pool") && err.contains("absent.yaml"), "{err}");
 }
+
+#[tokio::test]
+async fn an_ejected_host_stays_ejected_while_the_file_adds_another() {
+    within(T, async {
+        let outlier = "    outlier_detection: { consecutive_5xx: 3, base_ejection_time: 30s, max_ejection_percent: 50 }\n";
+        let mut s = Setup::start(&[0, 1], outlier).await;
+        s.members(2, 2).await;
+        s.backends[0].fail_with(500);
+        // Round robin over two: six requests give b1 its three 500s in a row.
+        for i in 0..6 {
+            s.conn.get("site.test", &format!("/f/{i}")).await.unwrap();
+        }
+        let ejected = || async {
+            counter(s.admin(), "mesh_cluster_outlier_detection_ejections_active", POOL).await
+        };
+        eventually(Duration::from_secs(10), "b1 ejected", || async { ejected().await == 1 }).await;
+
+        s.list(&[0, 1, 2]);
+        s.members(3, 2).await;
+        assert_eq!(ejected().await, 1, "the ejection survives the membership change");
+        let b1 = s.backends[0].addr();
+        let clusters = admin_get(s.admin(), "/clusters").await.text();
+        assert!(
+            clusters.contains(&format!("pool::{b1}::health_flags::/failed_outlier_check")),
+            "{clusters}"
+        );
+        assert_eq!(s.answered(60).await, names(&["b2", "b3"]));
+    })
+    .await;
+}
