@@ -57,6 +57,8 @@ pub(crate) struct HttpServer {
     idle_timeout: Option<Duration>,
     request_headers_timeout: Option<Duration>,
     max_request_head: usize,
+    /// Peers whose `x-mesh-*` control headers the router honours.
+    trusted_cidrs: Vec<mesh_core::policy::Cidr>,
     auto: auto::Builder<TokioExecutor>,
     h1_only: auto::Builder<TokioExecutor>,
     h2_only: auto::Builder<TokioExecutor>,
@@ -71,6 +73,7 @@ impl HttpServer {
             idle_timeout: options.idle_timeout,
             request_headers_timeout: options.request_headers_timeout,
             max_request_head: options.max_request_headers_bytes,
+            trusted_cidrs: options.trusted_cidrs.clone(),
             h1_only: auto.clone().http1_only(),
             h2_only: auto.clone().http2_only(),
             auto,
@@ -94,11 +97,16 @@ impl HttpServer {
                 () = drain.draining() => return,
             }
         }
+        let trusted = self.trusted_cidrs.iter().any(|c| c.contains(peer.ip()));
         let activity = Activity::new();
         let io = IdleIo::new(tcp, activity.clone());
         match &self.tls {
             None => {
-                let info = ConnInfo { peer, tls: false };
+                let info = ConnInfo {
+                    peer,
+                    tls: false,
+                    trusted,
+                };
                 let framing = Arc::new(Framing::default());
                 let io = TokioIo::new(FramingIo::new(io, framing.clone()));
                 self.serve_conn(&self.auto, io, info, Some(framing), &activity, drain)
@@ -111,7 +119,11 @@ impl HttpServer {
                     Ok(Err(e)) => return tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                     Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
                 };
-                let info = ConnInfo { peer, tls: true };
+                let info = ConnInfo {
+                    peer,
+                    tls: true,
+                    trusted,
+                };
                 if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
                     let io = TokioIo::new(stream);
                     self.serve_conn(&self.h2_only, io, info, None, &activity, drain)

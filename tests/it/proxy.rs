@@ -11,4 +11,5 @@ mod outlier;
 mod protocols;
 mod routing;
 mod streams;
+mod trust;
 mod zones;

@@ -82,6 +82,10 @@ pub struct Listener {
     /// Connection idle timeout (no bytes either way). Default `1h`.
     pub idle_timeout: Option<String>,
     pub http2_protocol_options: Option<Http2Options>,
+    /// Peers (CIDR ranges) whose `x-mesh-*` control headers are honoured; every other
+    /// peer's are removed before routing. Default none.
+    #[serde(default)]
+    pub trusted_cidrs: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

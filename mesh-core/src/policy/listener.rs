@@ -58,6 +58,10 @@ pub struct HttpOptions {
     pub max_concurrent_streams: u32,
     pub initial_stream_window_size: u32,
     pub initial_connection_window_size: u32,
+    /// Peers whose `x-mesh-*` control headers are honoured; from any other peer they are
+    /// removed before routing. Empty by default: trust is configured, never assumed
+    /// (not even for RFC 1918 peers) and never taken from a header.
+    pub trusted_cidrs: Vec<super::Cidr>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -122,6 +126,7 @@ pub(crate) fn build(
                 ("max_headers_count", raw.max_headers_count.is_some()),
                 ("request_headers_timeout", raw.request_headers_timeout.is_some()),
                 ("http2_protocol_options", raw.http2_protocol_options.is_some()),
+                ("trusted_cidrs", !raw.trusted_cidrs.is_empty()),
             ];
             for (key, set) in http_only {
                 if set {
@@ -189,7 +194,15 @@ fn options(raw: &config::Listener, path: &Path, issues: &mut Issues) -> HttpOpti
         "initial_connection_window_size",
         DEFAULT_CONNECTION_WINDOW,
     );
+    let mut trusted_cidrs = Vec::with_capacity(raw.trusted_cidrs.len());
+    for (i, c) in raw.trusted_cidrs.iter().enumerate() {
+        match c.parse::<super::Cidr>() {
+            Ok(cidr) => trusted_cidrs.push(cidr),
+            Err(e) => issues.push(&path.key("trusted_cidrs").idx(i), e.to_string()),
+        }
+    }
     HttpOptions {
+        trusted_cidrs,
         max_request_headers_bytes: kb as usize * 1024,
         max_headers_count: count as usize,
         request_headers_timeout: issues.timeout(

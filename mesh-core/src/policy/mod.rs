@@ -5,6 +5,7 @@
 //! are known good (addresses parse, durations are positive where they must be,
 //! cluster references resolve), so the data path never re-validates.
 
+mod cidr;
 mod cluster;
 mod discovery;
 mod errors;
@@ -18,6 +19,7 @@ mod route_action;
 mod route_build;
 mod serde_helpers;
 
+pub use cidr::{Cidr, InvalidCidr};
 pub use cluster::*;
 pub use discovery::*;
 pub use errors::{ConfigError, InvalidConfig};

@@ -8,6 +8,20 @@ static PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection"
 pub(crate) static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 pub(crate) static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 
+/// Removes every `x-mesh-*` header: the per-request controls (timeouts, retries,
+/// faults) that only a trusted peer may send. Header names are lowercase here, so a
+/// byte prefix test is exact.
+pub(crate) fn strip_control_headers(headers: &mut HeaderMap) {
+    let control: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| name.as_str().starts_with("x-mesh-"))
+        .cloned()
+        .collect();
+    for name in control {
+        headers.remove(&name);
+    }
+}
+
 /// Removes headers that describe one connection rather than the message: RFC 9110
 /// §7.6.1's list plus whatever the `Connection` header names. With `upgrade`, the
 /// `Connection: upgrade` / `Upgrade` pair survives so the upstream can switch protocols.
@@ -104,6 +118,22 @@ mod tests {
             h.append(*k, HeaderValue::from_static(v));
         }
         h
+    }
+
+    #[test]
+    fn strips_every_control_header_and_nothing_else() {
+        let mut h = map(&[
+            ("x-mesh-max-retries", "5"),
+            ("x-mesh-upstream-rq-timeout-ms", "1"),
+            ("x-meshy", "kept"),
+            ("x-envoy-max-retries", "kept"),
+            ("accept", "*/*"),
+        ]);
+        h.append("x-mesh-max-retries", HeaderValue::from_static("6"));
+        strip_control_headers(&mut h);
+        let mut left: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
+        left.sort_unstable();
+        assert_eq!(left, ["accept", "x-envoy-max-retries", "x-meshy"]);
     }
 
     #[test]

@@ -28,6 +28,8 @@ use std::sync::Arc;
 pub(crate) struct ConnInfo {
     pub(crate) peer: SocketAddr,
     pub(crate) tls: bool,
+    /// The peer is in the listener's `trusted_cidrs`: its `x-mesh-*` headers count.
+    pub(crate) trusted: bool,
 }
 
 #[derive(Debug)]
@@ -76,10 +78,15 @@ impl Router {
 
     async fn dispatch(
         &self,
-        req: Request<Incoming>,
+        mut req: Request<Incoming>,
         conn: ConnInfo,
     ) -> Result<Response<ProxyBody>, ProxyError> {
         check_framing(&req)?;
+        // Before routing, so an untrusted peer can neither steer a route that matches on
+        // them nor reach an upstream's mesh with them.
+        if !conn.trusted {
+            headers::strip_control_headers(req.headers_mut());
+        }
         let authority = authority(&req)?;
         let scheme = if conn.tls { "https" } else { "http" };
         let head = RequestHead {

@@ -59,6 +59,11 @@ fn listener_mistakes() {
             "listeners[0].http2_protocol_options.max_concurrent_streams",
             "at least 1",
         ),
+        (
+            "trusted_cidrs: [ 127.0.0.0/8, 10.0.0.0/33 ]",
+            "listeners[0].trusted_cidrs[1]",
+            "not a CIDR range",
+        ),
     ];
     only_error(
         "listeners: [ { name: a, address: 127.0.0.1 } ]",
@@ -97,6 +102,7 @@ fn tcp_listeners_take_an_idle_timeout_but_no_http_limits() {
         "max_headers_count: 100",
         "request_headers_timeout: 60s",
         "http2_protocol_options: {}",
+        "trusted_cidrs: [ 127.0.0.0/8 ]",
     ] {
         let name = key.split(':').next().unwrap();
         only_error(
