@@ -27,6 +27,7 @@ mod listener;
 mod stats;
 mod tcp;
 mod tls;
+mod unenforced;
 mod upstream;
 
 pub use body::{ProxyBody, ResponseTimeout};
@@ -65,32 +66,8 @@ pub enum StartError {
         source: mesh_core::policy::InvalidConfig,
     },
     /// A valid key this proxy cannot honour yet; refusing beats silently ignoring it.
-    #[error("cluster {cluster:?}: {key} is valid configuration but this proxy does not enforce it yet")]
-    NotEnforced { cluster: String, key: &'static str },
-}
-
-/// Keys mesh-core validates but the data path does not honour yet. A cluster that
-/// asks for them must not start as if they protected or steered it.
-fn refuse_unenforced(config: &Bootstrap) -> Result<(), StartError> {
-    use mesh_core::policy::LbPolicy;
-    for c in &config.clusters {
-        // Envoy ramps only round robin and least request; random's weights work the
-        // same way. Rebuilding a hash table on every tick would be the wrong trade.
-        let ramps = matches!(
-            c.lb_policy,
-            LbPolicy::RoundRobin | LbPolicy::LeastRequest { .. } | LbPolicy::Random
-        );
-        let key = if c.slow_start.is_some() && !ramps {
-            "slow_start_config with this lb_policy"
-        } else {
-            continue;
-        };
-        return Err(StartError::NotEnforced {
-            cluster: c.name.clone(),
-            key,
-        });
-    }
-    Ok(())
+    #[error("{scope}: {key} is valid configuration but this proxy does not enforce it yet")]
+    NotEnforced { scope: String, key: &'static str },
 }
 
 /// A started proxy. Dropping it leaves the proxy running until the runtime stops;
@@ -140,7 +117,7 @@ async fn bind(name: &str, address: SocketAddr) -> Result<TcpListener, StartError
 /// Binds every listener and the admin, then starts serving. All binds happen
 /// before anything is spawned, so a failure leaves nothing half-started.
 pub async fn start(config: Bootstrap) -> Result<Running, StartError> {
-    refuse_unenforced(&config)?;
+    unenforced::refuse(&config)?;
     let stats = stats::Stats::new();
     let (upstreams, discovered) = upstream::Upstreams::build(&config, &stats)?;
     let upstreams = Arc::new(upstreams);

@@ -11,11 +11,13 @@
 mod discovery;
 mod health;
 mod lb;
+mod resilience;
 mod route;
 
 pub use discovery::*;
 pub use health::*;
 pub use lb::*;
+pub use resilience::*;
 pub use route::*;
 
 use serde::{Deserialize, Serialize};
@@ -86,6 +88,13 @@ pub struct Listener {
     /// peer's are removed before routing. Default none.
     #[serde(default)]
     pub trusted_cidrs: Vec<String>,
+    /// HTTP listeners: Envoy's `envoy.filters.http.local_ratelimit` for requests that
+    /// neither their route nor their virtual host limits.
+    pub local_rate_limit: Option<TokenBucket>,
+    /// Most connections open at once (Envoy's `envoy.filters.network.connection_limit`).
+    pub max_connections: Option<u32>,
+    /// New connections per time (Envoy's `envoy.filters.network.local_ratelimit`).
+    pub connection_rate_limit: Option<TokenBucket>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -147,6 +156,8 @@ pub struct Cluster {
     pub slow_start_config: Option<SlowStartConfig>,
     /// Drop hosts that discovery removed even while they pass health checks. Default false.
     pub ignore_health_on_host_removal: Option<bool>,
+    /// Per-priority limits on connections, pending requests, requests and retries.
+    pub circuit_breakers: Option<CircuitBreakers>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

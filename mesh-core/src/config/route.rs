@@ -19,6 +19,10 @@ pub struct VirtualHost {
     pub response_headers_to_add: Vec<HeaderValueOption>,
     #[serde(default)]
     pub response_headers_to_remove: Vec<String>,
+    /// Applies to the routes that have none of their own.
+    pub retry_policy: Option<super::RetryPolicy>,
+    /// Applies to the requests whose route has none of its own.
+    pub local_rate_limit: Option<super::TokenBucket>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -62,6 +66,9 @@ pub struct Route {
     pub response_headers_to_add: Vec<HeaderValueOption>,
     #[serde(default)]
     pub response_headers_to_remove: Vec<String>,
+    /// Delays or aborts requests before they go upstream.
+    pub fault: Option<super::Fault>,
+    pub local_rate_limit: Option<super::TokenBucket>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -111,6 +118,17 @@ pub struct RouteAction {
     /// Inputs of the request hash for `ring_hash` and `maglev` clusters.
     #[serde(default)]
     pub hash_policy: Vec<super::HashPolicy>,
+    /// Overrides the virtual host's `retry_policy`.
+    pub retry_policy: Option<super::RetryPolicy>,
+    /// Request body kept for retries and mirrors. Default 1048576 (Envoy keeps this on the
+    /// route; it only matters when forwarding, so mesh keeps it here).
+    pub per_request_buffer_limit_bytes: Option<u32>,
+    /// Stream idle timeout. Default none; `0s` is none.
+    pub idle_timeout: Option<String>,
+    /// Picks the cluster's circuit-breaker thresholds. Default `default`.
+    pub priority: Option<super::RoutingPriority>,
+    #[serde(default)]
+    pub request_mirror_policies: Vec<super::MirrorPolicy>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

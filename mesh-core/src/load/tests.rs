@@ -3,9 +3,13 @@
 mod components;
 mod discovery;
 mod endpoints_file;
+mod fault;
 mod files;
 mod health;
 mod lb;
+mod rate_limit;
+mod resilience;
+mod retry;
 mod syntax;
 mod validation;
 

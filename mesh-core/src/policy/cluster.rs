@@ -36,6 +36,8 @@ pub struct Cluster {
     pub discovery: super::Discovery,
     pub health_checks: Vec<super::HealthCheck>,
     pub outlier_detection: Option<super::OutlierDetection>,
+    /// Per-priority thresholds; Envoy's defaults when the file sets none.
+    pub circuit_breakers: super::CircuitBreakers,
 }
 
 /// Which HTTP version mesh speaks to a cluster's endpoints.
@@ -115,6 +117,11 @@ pub(crate) fn build(raw: &config::Cluster, path: &Path, issues: &mut Issues) -> 
         .outlier_detection
         .as_ref()
         .map(|o| super::outlier::build(o, &path.key("outlier_detection"), issues));
+    let circuit_breakers = super::circuit_breaker::build(
+        raw.circuit_breakers.as_ref(),
+        &path.key("circuit_breakers"),
+        issues,
+    );
     (endpoints.len() == raw.endpoints.len()
         && (raw.tls.is_none() || tls.is_some())
         && health_checks.len() == raw.health_checks.len())
@@ -133,6 +140,7 @@ pub(crate) fn build(raw: &config::Cluster, path: &Path, issues: &mut Issues) -> 
         discovery: discovery?,
         health_checks,
         outlier_detection: outlier_detection.map(|o| o.ok_or(())).transpose().ok()?,
+        circuit_breakers: circuit_breakers?,
     })
 }
 

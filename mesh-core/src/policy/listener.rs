@@ -7,6 +7,7 @@ use crate::config;
 use crate::duration::serde_str;
 use serde::Serialize;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -15,6 +16,13 @@ pub struct Listener {
     pub name: String,
     pub address: SocketAddr,
     pub tls: Option<DownstreamTls>,
+    /// Most connections open at once; a connection over it is closed as soon as it is
+    /// accepted. `None`: no limit. Envoy's network-level `connection_limit` filter, so it
+    /// applies to http and tcp listeners alike.
+    pub max_connections: Option<NonZeroU32>,
+    /// New connections accepted per time; one finding the bucket empty is closed at once.
+    /// Envoy's network-level `local_ratelimit` filter, on http and tcp listeners alike.
+    pub connection_rate_limit: Option<super::TokenBucket>,
     #[serde(flatten)]
     pub kind: ListenerKind,
 }
@@ -62,6 +70,9 @@ pub struct HttpOptions {
     /// removed before routing. Empty by default: trust is configured, never assumed
     /// (not even for RFC 1918 peers) and never taken from a header.
     pub trusted_cidrs: Vec<super::Cidr>,
+    /// Requests per time for requests whose route and virtual host set no
+    /// `local_rate_limit`: the most specific bucket applies. `None`: no limit.
+    pub local_rate_limit: Option<super::TokenBucket>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -127,6 +138,7 @@ pub(crate) fn build(
                 ("request_headers_timeout", raw.request_headers_timeout.is_some()),
                 ("http2_protocol_options", raw.http2_protocol_options.is_some()),
                 ("trusted_cidrs", !raw.trusted_cidrs.is_empty()),
+                ("local_rate_limit", raw.local_rate_limit.is_some()),
             ];
             for (key, set) in http_only {
                 if set {
@@ -145,11 +157,19 @@ pub(crate) fn build(
             })
         }
     };
+    let max_connections =
+        super::rate_limit::max_connections(raw.max_connections, &path.key("max_connections"), issues);
+    let connection_rate_limit = raw
+        .connection_rate_limit
+        .as_ref()
+        .and_then(|b| super::rate_limit::token_bucket(b, &path.key("connection_rate_limit"), issues));
     (issues.0.len() == before).then_some(())?;
     Some(Listener {
         name: name?,
         address: address?,
         tls,
+        max_connections,
+        connection_rate_limit,
         kind,
     })
 }
@@ -201,8 +221,13 @@ fn options(raw: &config::Listener, path: &Path, issues: &mut Issues) -> HttpOpti
             Err(e) => issues.push(&path.key("trusted_cidrs").idx(i), e.to_string()),
         }
     }
+    let local_rate_limit = raw
+        .local_rate_limit
+        .as_ref()
+        .and_then(|b| super::rate_limit::token_bucket(b, &path.key("local_rate_limit"), issues));
     HttpOptions {
         trusted_cidrs,
+        local_rate_limit,
         max_request_headers_bytes: kb as usize * 1024,
         max_headers_count: count as usize,
         request_headers_timeout: issues.timeout(

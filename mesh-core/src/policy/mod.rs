@@ -6,28 +6,42 @@
 //! cluster references resolve), so the data path never re-validates.
 
 mod cidr;
+mod circuit_breaker;
 mod cluster;
 mod discovery;
 mod errors;
+mod fault;
 mod headers;
 mod health;
 mod lb;
 mod listener;
+mod mirror;
 mod outlier;
+mod percent;
+mod rate_limit;
+mod retry;
+mod retry_on;
 mod route;
 mod route_action;
 mod route_build;
 mod serde_helpers;
 
 pub use cidr::{Cidr, InvalidCidr};
+pub use circuit_breaker::{CircuitBreakers, RetryBudget, RoutingPriority, Thresholds};
 pub use cluster::*;
 pub use discovery::*;
 pub use errors::{ConfigError, InvalidConfig};
+pub use fault::{AbortSource, DelaySource, Fault, FaultAbort, FaultDelay};
 pub use headers::{HeaderAdd, HeaderMutations};
 pub use health::*;
 pub use lb::*;
 pub use listener::*;
+pub use mirror::MirrorPolicy;
 pub use outlier::*;
+pub use percent::Percent;
+pub use rate_limit::TokenBucket;
+pub use retry::*;
+pub use retry_on::{Condition, RetryOn};
 pub use route::*;
 
 pub(crate) use route_build::build_virtual_hosts;

@@ -16,6 +16,8 @@ use std::time::Duration;
 
 /// Envoy's default route timeout.
 pub const DEFAULT_ROUTE_TIMEOUT: Duration = Duration::from_secs(15);
+/// Envoy's default request buffer: the listener's 1 MiB `per_connection_buffer_limit_bytes`.
+pub const DEFAULT_PER_REQUEST_BUFFER_LIMIT_BYTES: u64 = 1024 * 1024;
 
 /// The virtual hosts of one HTTP listener with their domain index.
 ///
@@ -51,6 +53,8 @@ pub struct VirtualHost {
     pub routes: Vec<Route>,
     pub request_headers: HeaderMutations,
     pub response_headers: HeaderMutations,
+    /// For requests whose route sets none; shared by all those requests.
+    pub local_rate_limit: Option<super::TokenBucket>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -61,6 +65,10 @@ pub struct Route {
     pub action: Action,
     pub request_headers: HeaderMutations,
     pub response_headers: HeaderMutations,
+    /// Delays or aborts requests before they go upstream.
+    pub fault: Option<super::Fault>,
+    /// This route's own bucket; it takes precedence over the virtual host's and listener's.
+    pub local_rate_limit: Option<super::TokenBucket>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -117,6 +125,11 @@ pub enum ValueMatch {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one Action per configured route, read on every request: boxing Forward would save \
+              a few hundred bytes per route and cost a pointer chase per request"
+)]
 pub enum Action {
     Route(Forward),
     Redirect(Redirect),
@@ -136,6 +149,18 @@ pub struct Forward {
     pub host_rewrite_literal: Option<http::uri::Authority>,
     /// Inputs of the request hash for `ring_hash`/`maglev` clusters.
     pub hash_policy: Vec<super::HashPolicy>,
+    /// The route's own `retry_policy`, else its virtual host's; `None`: no retries.
+    pub retry_policy: Option<super::RetryPolicy>,
+    /// Request body bytes kept for retries and mirrors; a longer body is forwarded once,
+    /// without retries or mirrors.
+    pub per_request_buffer_limit_bytes: u64,
+    /// Stream idle timeout: no bytes either way for this long ends the request. `None`:
+    /// none (mesh has no listener-wide `stream_idle_timeout` yet).
+    #[serde(serialize_with = "serde_str::option::serialize")]
+    pub idle_timeout: Option<Duration>,
+    /// Picks the cluster's circuit-breaker thresholds.
+    pub priority: super::RoutingPriority,
+    pub request_mirror_policies: Vec<super::MirrorPolicy>,
 }
 
 #[derive(Debug, Clone, Serialize)]

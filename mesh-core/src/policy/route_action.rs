@@ -14,6 +14,7 @@ pub(crate) fn forward(
     clusters: &ClusterIndex<'_>,
     issues: &mut Issues,
     matcher: &Option<RouteMatch>,
+    vhost_retry: Option<&super::RetryPolicy>,
 ) -> Option<Action> {
     let before = issues.0.len();
     let specifier = match (&raw.cluster, &raw.weighted_clusters) {
@@ -58,6 +59,21 @@ pub(crate) fn forward(
         .host_rewrite_literal
         .as_ref()
         .and_then(|h| authority(h, &path.key("host_rewrite_literal"), issues));
+    let hash_policy = super::lb::hash_policies(&raw.hash_policy, &path.key("hash_policy"), issues);
+    let retry_policy = match &raw.retry_policy {
+        Some(r) => super::retry::build(r, &path.key("retry_policy"), issues),
+        None => vhost_retry.cloned(),
+    };
+    let idle_timeout = raw.idle_timeout.as_ref().and_then(|t| {
+        let d = issues.check(&path.key("idle_timeout"), crate::duration::parse(t))?;
+        Some(d).filter(|d| !d.is_zero())
+    });
+    let request_mirror_policies = super::mirror::build(
+        &raw.request_mirror_policies,
+        &path.key("request_mirror_policies"),
+        clusters,
+        issues,
+    );
     (issues.0.len() == before).then_some(())?;
     Some(Action::Route(Forward {
         clusters: specifier?,
@@ -65,7 +81,14 @@ pub(crate) fn forward(
         prefix_rewrite: raw.prefix_rewrite.clone(),
         regex_rewrite,
         host_rewrite_literal,
-        hash_policy: super::lb::hash_policies(&raw.hash_policy, &path.key("hash_policy"), issues),
+        hash_policy,
+        retry_policy,
+        per_request_buffer_limit_bytes: raw
+            .per_request_buffer_limit_bytes
+            .map_or(DEFAULT_PER_REQUEST_BUFFER_LIMIT_BYTES, u64::from),
+        idle_timeout,
+        priority: raw.priority.map(super::RoutingPriority::from).unwrap_or_default(),
+        request_mirror_policies,
     }))
 }
 

@@ -97,12 +97,29 @@ fn virtual_host(
         .enumerate()
         .filter_map(|(i, d)| issues.check(&path.key("domains").idx(i), domain(d)))
         .collect();
+    // Built before the routes, which inherit it when they have no policy of their own.
+    let retry_policy = raw
+        .retry_policy
+        .as_ref()
+        .and_then(|r| super::retry::build(r, &path.key("retry_policy"), issues));
     let routes: Vec<Route> = raw
         .routes
         .iter()
         .enumerate()
-        .filter_map(|(i, r)| route(r, &path.key("routes").idx(i), clusters, issues))
+        .filter_map(|(i, r)| {
+            route(
+                r,
+                &path.key("routes").idx(i),
+                clusters,
+                issues,
+                retry_policy.as_ref(),
+            )
+        })
         .collect();
+    let local_rate_limit = raw
+        .local_rate_limit
+        .as_ref()
+        .and_then(|b| super::rate_limit::token_bucket(b, &path.key("local_rate_limit"), issues));
     let (request_headers, response_headers) = header_rules(
         (&raw.request_headers_to_add, &raw.request_headers_to_remove),
         (&raw.response_headers_to_add, &raw.response_headers_to_remove),
@@ -116,6 +133,7 @@ fn virtual_host(
         routes,
         request_headers,
         response_headers,
+        local_rate_limit,
     })
 }
 
@@ -152,6 +170,7 @@ fn route(
     path: &Path,
     clusters: &ClusterIndex<'_>,
     issues: &mut Issues,
+    vhost_retry: Option<&super::RetryPolicy>,
 ) -> Option<Route> {
     let before = issues.0.len();
     let matcher = issues
@@ -159,7 +178,7 @@ fn route(
         .and_then(|m| route_match(m, &path.key("match"), issues));
     let action = match (&raw.route, &raw.redirect, &raw.direct_response) {
         (Some(r), None, None) => {
-            super::route_action::forward(r, &path.key("route"), clusters, issues, &matcher)
+            super::route_action::forward(r, &path.key("route"), clusters, issues, &matcher, vhost_retry)
         }
         (None, Some(r), None) => super::route_action::redirect(r, &path.key("redirect"), issues),
         (None, None, Some(d)) => {
@@ -176,6 +195,14 @@ fn route(
         path,
         issues,
     );
+    let fault = raw
+        .fault
+        .as_ref()
+        .and_then(|f| super::fault::build(f, &path.key("fault"), issues));
+    let local_rate_limit = raw
+        .local_rate_limit
+        .as_ref()
+        .and_then(|b| super::rate_limit::token_bucket(b, &path.key("local_rate_limit"), issues));
     (issues.0.len() == before).then_some(())?;
     Some(Route {
         name: raw.name.clone(),
@@ -183,6 +210,8 @@ fn route(
         action: action?,
         request_headers,
         response_headers,
+        fault,
+        local_rate_limit,
     })
 }
 
