@@ -7,7 +7,7 @@
 /// [`try_begin_retry`](Self::try_begin_retry) either takes a slot and returns `true` —
 /// the caller must then call [`end_retry`](Self::end_retry) exactly once when that retry
 /// attempt finishes, however it finishes — or returns `false` and takes nothing.
-pub trait RetryAdmission: Send + Sync + 'static {
+pub trait RetryAdmission: Send + Sync + std::fmt::Debug + 'static {
     fn try_begin_retry(&self) -> bool;
     fn end_retry(&self);
 }

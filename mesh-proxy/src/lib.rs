@@ -24,6 +24,7 @@ mod framing;
 mod handler;
 mod idle;
 mod listener;
+mod live_stats;
 mod stats;
 mod tcp;
 mod tls;
@@ -132,7 +133,13 @@ pub async fn start(config: Bootstrap) -> Result<Running, StartError> {
             })?),
             None => None,
         };
-        bound.push((l, bind(&l.name, l.address).await?, tls));
+        // Built before anything is spawned, so a refusal leaves nothing half-started.
+        let admission = listener::Admission::build(l, &stats)?;
+        let filters = match &l.kind {
+            ListenerKind::Http(h) => handler::RouteFilters::build(&l.name, h, &stats)?,
+            ListenerKind::Tcp(_) => handler::RouteFilters::none(),
+        };
+        bound.push((l, bind(&l.name, l.address).await?, tls, admission, filters));
     }
     let admin_listener = bind("admin", config.admin.address).await?;
     let admin_addr = admin_listener.local_addr().map_err(|source| StartError::Bind {
@@ -143,7 +150,7 @@ pub async fn start(config: Bootstrap) -> Result<Running, StartError> {
 
     let (signal, watch) = drain::channel();
     let mut listeners = Vec::with_capacity(bound.len());
-    for (l, tcp, tls) in bound {
+    for (l, tcp, tls, admission, filters) in bound {
         let local = tcp.local_addr().unwrap_or(l.address);
         listeners.push((l.name.clone(), local));
         tracing::info!(listener = %l.name, address = %local, "listening");
@@ -151,14 +158,14 @@ pub async fn start(config: Bootstrap) -> Result<Running, StartError> {
             ListenerKind::Http(h) => {
                 let router = handler::Router::new(
                     h.clone(),
+                    filters,
                     upstreams.clone(),
                     stats.listener(&l.name),
                     watch.clone(),
                 );
                 let server = Arc::new(listener::HttpServer::new(Arc::new(router), tls, &h.options));
-                tokio::spawn(listener::accept_loop(tcp, watch.clone(), move |s, peer, w| {
-                    server.clone().serve(s, peer, w)
-                }));
+                let serve = move |s, peer, w| server.clone().serve(s, peer, w);
+                tokio::spawn(listener::accept_loop(tcp, watch.clone(), admission, serve));
             }
             ListenerKind::Tcp(t) => {
                 let proxy = Arc::new(tcp::TcpProxy {
@@ -168,9 +175,8 @@ pub async fn start(config: Bootstrap) -> Result<Running, StartError> {
                     idle_timeout: t.idle_timeout,
                     connections: stats.plain(stats::names::TCP_UPSTREAM_CX, ("listener", &l.name)),
                 });
-                tokio::spawn(listener::accept_loop(tcp, watch.clone(), move |s, peer, w| {
-                    proxy.clone().serve(s, peer, w)
-                }));
+                let serve = move |s, peer, w| proxy.clone().serve(s, peer, w);
+                tokio::spawn(listener::accept_loop(tcp, watch.clone(), admission, serve));
             }
         }
     }

@@ -21,7 +21,22 @@ pub mod names {
     pub const MEMBERSHIP_TOTAL: &str = "mesh_cluster_membership_total";
     pub const MEMBERSHIP_CHANGE: &str = "mesh_cluster_membership_change_total";
     pub const LB_HEALTHY_PANIC: &str = "mesh_cluster_lb_healthy_panic_total";
+    /// Requests (and connections) refused by a full circuit breaker, Envoy's
+    /// `upstream_rq_pending_overflow`.
+    pub const UPSTREAM_RQ_OVERFLOW: &str = "mesh_cluster_upstream_rq_pending_overflow_total";
     pub const TCP_UPSTREAM_CX: &str = "mesh_tcp_upstream_cx_total";
+    /// Requests that took a token from a `local_rate_limit` bucket (Envoy's `ok`).
+    pub const HTTP_LOCAL_RATE_LIMIT_OK: &str = "mesh_http_local_rate_limit_ok_total";
+    /// Requests answered 429 for want of a token (Envoy's `rate_limited`).
+    pub const HTTP_LOCAL_RATE_LIMITED: &str = "mesh_http_local_rate_limit_rate_limited_total";
+    pub const HTTP_FAULT_DELAYS_INJECTED: &str = "mesh_http_fault_delays_injected_total";
+    pub const HTTP_FAULT_ABORTS_INJECTED: &str = "mesh_http_fault_aborts_injected_total";
+    /// Connections closed at accept because `max_connections` were open (Envoy's
+    /// `connection_limit` `limited_connections`).
+    pub const LISTENER_CX_LIMITED: &str = "mesh_listener_cx_limited_total";
+    /// Connections closed at accept by the `connection_rate_limit` bucket (Envoy's network
+    /// `local_ratelimit` `rate_limited`).
+    pub const LISTENER_CX_RATE_LIMITED: &str = "mesh_listener_cx_rate_limited_total";
 }
 
 #[derive(Clone)]
@@ -85,6 +100,7 @@ impl Stats {
             healthy: self.gauge(names::MEMBERSHIP_HEALTHY, vec![label.clone()]),
             total: self.gauge(names::MEMBERSHIP_TOTAL, vec![label.clone()]),
             membership_change: one(names::MEMBERSHIP_CHANGE),
+            overflow: one(names::UPSTREAM_RQ_OVERFLOW),
         }
     }
 
@@ -138,4 +154,5 @@ pub(crate) struct ClusterStats {
     pub(crate) total: Gauge,
     /// Member set changes (hosts joining or leaving), Envoy's `membership_change`.
     pub(crate) membership_change: Counter,
+    pub(crate) overflow: Counter,
 }

@@ -3,12 +3,15 @@
 mod admin;
 mod discovery;
 mod errors;
+mod faults;
 mod grpc;
 mod health;
 mod lb_policies;
 mod limits;
 mod outlier;
 mod protocols;
+mod rate_limits;
+mod retries;
 mod routing;
 mod streams;
 mod trust;

@@ -140,6 +140,35 @@ impl RetryPolicy {
     }
 }
 
+impl RetryPolicy {
+    /// The layer's policy for a route's validated `retry_policy` and its
+    /// `per_request_buffer_limit_bytes`; errors are judged by `classify`.
+    pub fn from_config(
+        config: &mesh_core::policy::RetryPolicy,
+        buffer_limit: u64,
+        classify: Classify,
+    ) -> Self {
+        let back_off = &config.retry_back_off;
+        RetryPolicy {
+            retry_on: config.retry_on,
+            num_retries: config.num_retries,
+            retriable_status_codes: config.retriable_status_codes.clone(),
+            per_try_timeout: config.per_try_timeout,
+            hedge_on_per_try_timeout: config.hedge_policy.hedge_on_per_try_timeout,
+            // mesh-core validated the same bounds, so the default is never used.
+            backoff: Backoff::new(back_off.base_interval(), Some(back_off.max_interval()))
+                .unwrap_or_default(),
+            retry_after: config
+                .rate_limited_retry_back_off
+                .as_ref()
+                .map(|r| r.max_interval),
+            avoid_previous_hosts: config.avoids_previous_hosts(),
+            buffer_limit: usize::try_from(buffer_limit).unwrap_or(usize::MAX),
+            classify,
+        }
+    }
+}
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {

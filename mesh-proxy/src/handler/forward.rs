@@ -1,23 +1,33 @@
-//! Forwarding one request to a cluster: choose the cluster and endpoint, rewrite
-//! the request for the upstream hop, send it under the route timeout, and turn the
-//! outcome into a response or a [`ProxyError`].
+//! Forwarding one request to a cluster: choose the cluster, rewrite the request for the
+//! upstream hop, send it — through the retry layer when the route (or a trusted caller)
+//! asks for retries — under the route timeout, and turn the outcome into a response or
+//! a [`ProxyError`]. Each try is an [`Attempt`].
 //!
-//! The route timeout is Envoy's: it starts when the downstream request has been
-//! read completely and covers the whole response. Before response headers it ends
-//! in a 504; after them it cuts the body off (the client sees a reset).
+//! The route timeout is Envoy's: it starts when the downstream request has been read
+//! completely and covers every try and the whole response. Before response headers it
+//! ends in a 504; after them it cuts the body off (the client sees a reset).
+//!
+//! Stack, outside in: route timeout → retries (per-try timeout, backoff, budget, the
+//! circuit breaker's retry admission) → service time → attempt (request slot, pick,
+//! pool).
 
+use super::attempt::{self, Attempt, Plan};
 use super::headers::{forwarded, is_upgrade, join_cookies, strip_hop_by_hop};
 use super::local_reply::ProxyError;
-use super::{ConnInfo, Router, Target, upgrade};
-use crate::body::{Deadline, NotifyEnd, ProxyBody, WithDeadline, WithGuard, boxed};
-use http::header::{EXPECT, HOST};
-use http::uri::{PathAndQuery, Scheme};
-use http::{HeaderValue, Request, Response, StatusCode, Uri, Version};
+use super::{ConnInfo, Router, Target, overrides, upgrade};
+use crate::body::{Deadline, NotifyEnd, ProxyBody, WithDeadline, boxed};
+use http::header::EXPECT;
+use http::uri::PathAndQuery;
+use http::{Request, Response, StatusCode, Version};
 use hyper::body::Incoming;
+use mesh_core::BoxError;
 use mesh_core::policy::{ClusterSpecifier, Forward};
 use mesh_core::routing::{RequestHead, request_hash};
-use mesh_health::RequestResult;
-use tokio::time::Instant;
+use mesh_filters::retry::{PerTryTimeout, RetryLayer, RetryPolicy};
+use mesh_filters::timeout::ServiceTime;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tower::{Layer, ServiceExt};
 
 pub(super) async fn forward(
     router: &Router,
@@ -51,18 +61,11 @@ pub(super) async fn forward(
             mesh_lb::hash_key,
         )
     });
-    let Some(endpoint) = cluster.pick(hash.flatten()) else {
-        cluster.stats.no_healthy.increment(1);
-        return Err(ProxyError::NoHealthyUpstream);
-    };
-    let in_flight = endpoint.load.start(Instant::now().into_std());
+    let effective = overrides::take(req.headers_mut(), fwd);
 
     let upgrade = req.version() == Version::HTTP_11 && is_upgrade(req.headers());
     let downstream_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
     let (mut parts, body) = req.into_parts();
-    let tls = cluster.policy.tls.is_some();
-    let pool = endpoint.pool(cluster.policy.protocol, tls, parts.version, upgrade);
-
     let path_and_query = match fwd.rewrite_path(&target.route.matcher, parts.uri.path(), parts.uri.query()) {
         Some(p) => {
             PathAndQuery::try_from(p).map_err(|_| ProxyError::BadRequest("rewritten path is invalid"))?
@@ -74,12 +77,9 @@ pub(super) async fn forward(
             .unwrap_or_else(|| PathAndQuery::from_static("/")),
     };
     let authority = match &fwd.host_rewrite_literal {
-        Some(h) => h.clone(),
-        None if target.authority.as_str().is_empty() => {
-            http::uri::Authority::try_from(endpoint.addr.to_string())
-                .map_err(|_| ProxyError::NoHealthyUpstream)?
-        }
-        None => target.authority,
+        Some(h) => Some(h.clone()),
+        None if target.authority.as_str().is_empty() => None,
+        None => Some(target.authority),
     };
 
     let headers = &mut parts.headers;
@@ -90,60 +90,59 @@ pub(super) async fn forward(
     target.route.request_headers.apply(headers);
     target.vhost.request_headers.apply(headers);
     forwarded(headers, conn.peer.ip(), conn.tls);
-    if pool.version == Version::HTTP_2 {
-        headers.remove(HOST);
-    } else {
-        // An h2 downstream may have split its cookies; HTTP/1.1 needs them on one line.
-        join_cookies(headers);
-        if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
-            headers.insert(HOST, host);
-        }
-    }
-    parts.uri = Uri::builder()
-        .scheme(if tls { Scheme::HTTPS } else { Scheme::HTTP })
-        .authority(authority)
-        .path_and_query(path_and_query)
-        .build()
-        .map_err(|_| ProxyError::BadRequest("request target cannot be forwarded"))?;
-    parts.version = pool.version;
-    parts.extensions = http::Extensions::new();
+    // An h2 downstream may have split its cookies; HTTP/1.1 needs them on one line, and
+    // one line is valid HTTP/2 too.
+    join_cookies(headers);
 
+    let retry = effective.retry.as_ref().filter(|_| !upgrade);
+    let plan = Arc::new(Plan {
+        cluster: cluster_ref.index,
+        hash: hash.flatten(),
+        priority: fwd.priority,
+        authority,
+        path_and_query,
+        downstream: parts.version,
+        upgrade,
+        reselect: retry.map_or(1, |p| p.host_selection_retry_max_attempts.max(1)),
+        timed_out: AtomicBool::new(false),
+    });
+    let attempt = ServiceTime::new(Attempt {
+        upstreams: router.upstreams.clone(),
+        plan: plan.clone(),
+    });
     let (body, request_ended) = NotifyEnd::new(body);
-    let deadline: Option<Deadline> = fwd.timeout.map(|timeout| {
+    let req = Request::from_parts(parts, body);
+    let send = async {
+        match retry {
+            Some(policy) => {
+                let limit = fwd.per_request_buffer_limit_bytes;
+                let layer = RetryLayer::new(RetryPolicy::from_config(policy, limit, attempt::classify))
+                    .with_budget(cluster.retry_budget.clone())
+                    .with_admission(cluster.breakers.admission(fwd.priority))
+                    .with_stats(cluster.retry_stats.clone());
+                layer.layer(attempt).oneshot(req).await
+            }
+            None => attempt.oneshot(req).await,
+        }
+    };
+    let expired = plan.clone();
+    let deadline: Option<Deadline> = effective.timeout.map(|timeout| {
         Box::pin(async move {
             let _ = request_ended.await;
             tokio::time::sleep(timeout).await;
+            // Set before `select!` drops the abandoned try, whose guard reads it. Once
+            // response headers are in, no try is pending and this changes nothing.
+            expired.timed_out.store(true, Ordering::Relaxed);
         }) as Deadline
     });
-    let send = pool.client.request(Request::from_parts(parts, boxed(body)));
     let (result, deadline) = match deadline {
         None => (send.await, None),
         Some(mut deadline) => tokio::select! {
             result = send => (result, Some(deadline)),
-            () = &mut deadline => {
-                cluster.record(&endpoint, RequestResult::Timeout);
-                // A timeout is the slowest answer there is: let peak-EWMA see it.
-                in_flight.finish(Instant::now().into_std());
-                return Err(ProxyError::Timeout);
-            }
+            () = &mut deadline => return Err(ProxyError::Timeout),
         },
     };
-    let mut response = result.map_err(|e| {
-        if e.is_connect() {
-            cluster.record(&endpoint, RequestResult::ConnectFailed);
-            ProxyError::ConnectFailure(e.into())
-        } else {
-            cluster.record(&endpoint, RequestResult::Reset);
-            ProxyError::UpstreamReset(e.into())
-        }
-    })?;
-    cluster.record(&endpoint, RequestResult::Status(response.status().as_u16()));
-    // Latency to response headers feeds peak-EWMA; the request stays in flight
-    // (for least-request) until its response body is done.
-    let now = Instant::now().into_std();
-    endpoint
-        .load
-        .observe(now.saturating_duration_since(in_flight.started()), now);
+    let mut response = result.map_err(proxy_error)?;
 
     let switched = response.status() == StatusCode::SWITCHING_PROTOCOLS;
     if let (true, Some(downstream)) = (switched, downstream_upgrade) {
@@ -156,9 +155,19 @@ pub(super) async fn forward(
     let (mut parts, body) = response.into_parts();
     strip_hop_by_hop(&mut parts.headers, switched && upgrade);
     let body = match deadline {
-        Some(deadline) if !switched => boxed(WithGuard::new(WithDeadline::new(body, deadline), in_flight)),
-        _ if switched => boxed(body),
-        _ => boxed(WithGuard::new(body, in_flight)),
+        Some(deadline) if !switched => boxed(WithDeadline::new(body, deadline)),
+        _ => body,
     };
     Ok(Response::from_parts(parts, body))
+}
+
+/// The failure behind a try (or the retry layer's last one).
+fn proxy_error(error: BoxError) -> ProxyError {
+    if error.is::<PerTryTimeout>() {
+        return ProxyError::Timeout;
+    }
+    match error.downcast::<ProxyError>() {
+        Ok(e) => *e,
+        Err(other) => ProxyError::UpstreamReset(other),
+    }
 }

@@ -26,6 +26,17 @@ pub(crate) enum ProxyError {
     Timeout,
     #[error("bad request: {0}")]
     BadRequest(&'static str),
+    /// A circuit breaker of the cluster is full (Envoy's `UO`): 503 with
+    /// `x-mesh-overloaded: true`.
+    #[error("upstream overflow: {0}")]
+    Overflow(#[source] mesh_filters::circuit_breaker::CircuitOpen),
+    /// The local rate limit's bucket is empty (Envoy's `RL`): 429 with `retry-after`.
+    #[error("local rate limited")]
+    RateLimited(#[source] mesh_filters::rate_limit::RateLimited),
+    /// Fault injection aborted the request (Envoy's `FI`, with `DI` when it was also
+    /// delayed): the configured HTTP status, or a gRPC status as a trailers-only reply.
+    #[error("fault filter abort")]
+    FaultAbort(#[source] mesh_filters::fault::FaultAbort),
 }
 
 impl ProxyError {
@@ -36,6 +47,10 @@ impl ProxyError {
             ProxyError::UpstreamReset(_) => StatusCode::BAD_GATEWAY,
             ProxyError::Timeout => StatusCode::GATEWAY_TIMEOUT,
             ProxyError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ProxyError::Overflow(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ProxyError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            // A gRPC abort answers 200 with its grpc-status (see `into_response`).
+            ProxyError::FaultAbort(f) => f.status.unwrap_or(StatusCode::OK),
         }
     }
 
@@ -48,6 +63,10 @@ impl ProxyError {
             ProxyError::UpstreamReset(_) => "UR",
             ProxyError::Timeout => "UT",
             ProxyError::BadRequest(_) => "DPE",
+            ProxyError::Overflow(_) => "UO",
+            ProxyError::RateLimited(_) => "RL",
+            ProxyError::FaultAbort(f) if f.delayed.is_some() => "DI,FI",
+            ProxyError::FaultAbort(_) => "FI",
         }
     }
 
@@ -56,11 +75,28 @@ impl ProxyError {
         let status = self.status();
         let message = self.to_string();
         let mut builder = Response::builder().header(&RESPONSE_FLAGS, self.flag());
-        if let ProxyError::BadRequest(_) = self {
+        match &self {
             // The framing of this connection can no longer be trusted.
-            builder = builder.header(http::header::CONNECTION, "close");
+            ProxyError::BadRequest(_) => builder = builder.header(http::header::CONNECTION, "close"),
+            ProxyError::Overflow(_) => builder = builder.header("x-mesh-overloaded", "true"),
+            ProxyError::RateLimited(limited) => {
+                builder = builder.header(http::header::RETRY_AFTER, limited.retry_after_secs())
+            }
+            _ => {}
         }
-        let response = if grpc {
+        // An injected gRPC abort is a gRPC reply whatever the request looked like.
+        let injected_grpc = match &self {
+            ProxyError::FaultAbort(f) => f.grpc_status.map(|code| code.to_string()),
+            _ => None,
+        };
+        let response = if let Some(code) = injected_grpc {
+            builder
+                .status(StatusCode::OK)
+                .header(http::header::CONTENT_TYPE, "application/grpc")
+                .header("grpc-status", code)
+                .header("grpc-message", HeaderValue::from_static("fault filter abort"))
+                .body(crate::body::empty())
+        } else if grpc {
             builder
                 .status(StatusCode::OK)
                 .header(http::header::CONTENT_TYPE, "application/grpc")
@@ -116,6 +152,13 @@ mod tests {
             (ProxyError::UpstreamReset(io()), 502, "UR"),
             (ProxyError::Timeout, 504, "UT"),
             (ProxyError::BadRequest("cl+te"), 400, "DPE"),
+            (
+                ProxyError::Overflow(mesh_filters::circuit_breaker::CircuitOpen::new(
+                    mesh_filters::circuit_breaker::Resource::Requests,
+                )),
+                503,
+                "UO",
+            ),
         ];
         for (err, code, flag) in cases {
             let r = err.into_response(false);

@@ -4,10 +4,15 @@
 //! Everything the path reads (routes, clusters, balancers) is immutable and shared,
 //! so a request takes no lock and awaits nothing but its own upstream.
 
+mod attempt;
 mod forward;
 pub(crate) mod headers;
 pub(crate) mod local_reply;
+mod overrides;
+mod route_filters;
 mod upgrade;
+
+pub(crate) use route_filters::{InvalidFilter, RouteFilters};
 
 use crate::body::{ProxyBody, full};
 use crate::drain;
@@ -35,6 +40,8 @@ pub(crate) struct ConnInfo {
 #[derive(Debug)]
 pub(crate) struct Router {
     policy: HttpListener,
+    /// Rate limits and faults, per route of `policy`.
+    filters: RouteFilters,
     upstreams: Arc<Upstreams>,
     stats: CodeCounters,
     /// Held so upgraded tunnels, which outlive their HTTP connection, are drained too.
@@ -51,12 +58,14 @@ pub(crate) struct Target<'a> {
 impl Router {
     pub(crate) fn new(
         policy: HttpListener,
+        filters: RouteFilters,
         upstreams: Arc<Upstreams>,
         stats: CodeCounters,
         drain: drain::Watch,
     ) -> Self {
         Router {
             policy,
+            filters,
             upstreams,
             stats,
             drain,
@@ -88,20 +97,14 @@ impl Router {
             headers::strip_control_headers(req.headers_mut());
         }
         let authority = authority(&req)?;
-        let scheme = if conn.tls { "https" } else { "http" };
-        let head = RequestHead {
-            method: req.method(),
-            authority: authority.as_str(),
-            path: req.uri().path(),
-            scheme,
-            headers: req.headers(),
-        };
-        let vhost = self
-            .policy
-            .virtual_hosts
-            .select(head.authority)
+        let hosts = &self.policy.virtual_hosts;
+        let vhost = hosts.select(authority.as_str()).ok_or(ProxyError::NoRoute)?;
+        let route = vhost
+            .route(&head(&req, &authority, conn))
             .ok_or(ProxyError::NoRoute)?;
-        let route = vhost.route(&head).ok_or(ProxyError::NoRoute)?;
+        // Rate limit, then fault, for every action: see `route_filters`.
+        let admitted = self.filters.apply(hosts, vhost, route, req).await?;
+        let req = admitted.request;
         let mut response = match &route.action {
             Action::DirectResponse(d) => {
                 let mut r = Response::new(full(d.body.clone()));
@@ -109,7 +112,7 @@ impl Router {
                 r
             }
             Action::Redirect(r) => {
-                let location = r.location(&route.matcher, &head, req.uri().query());
+                let location = r.location(&route.matcher, &head(&req, &authority, conn), req.uri().query());
                 Response::builder()
                     .status(r.response_code)
                     .header(LOCATION, location)
@@ -127,7 +130,22 @@ impl Router {
         };
         route.response_headers.apply(response.headers_mut());
         vhost.response_headers.apply(response.headers_mut());
+        // For the access log's `DI` flag; clients never see extensions.
+        if let Some(delayed) = admitted.delayed {
+            response.extensions_mut().insert(delayed);
+        }
         Ok(response)
+    }
+}
+
+/// What routing and redirects look at in a request.
+fn head<'a, B>(req: &'a Request<B>, authority: &'a Authority, conn: ConnInfo) -> RequestHead<'a> {
+    RequestHead {
+        method: req.method(),
+        authority: authority.as_str(),
+        path: req.uri().path(),
+        scheme: if conn.tls { "https" } else { "http" },
+        headers: req.headers(),
     }
 }
 

@@ -5,6 +5,7 @@
 
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::TokioIo;
+use mesh_filters::circuit_breaker::{Breaker, CircuitOpen, ConnectionGuard};
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 use std::future::Future;
@@ -26,6 +27,9 @@ pub enum ConnectError {
     Io(SocketAddr, #[source] io::Error),
     #[error("TLS handshake with {0} failed: {1}")]
     Tls(SocketAddr, #[source] io::Error),
+    /// The cluster's `max_connections` circuit breaker is full.
+    #[error("connect to {0} refused by the circuit breaker: {1}")]
+    Overflow(SocketAddr, #[source] CircuitOpen),
 }
 
 #[derive(Debug, Clone)]
@@ -33,6 +37,8 @@ pub(crate) struct Connector {
     pub(crate) addr: SocketAddr,
     pub(crate) timeout: Duration,
     pub(crate) tls: Option<(Arc<ClientConfig>, ServerName<'static>)>,
+    /// The cluster's breaker: every connection holds one of its connection slots.
+    pub(crate) connections: Breaker,
 }
 
 impl tower::Service<http::Uri> for Connector {
@@ -48,22 +54,27 @@ impl tower::Service<http::Uri> for Connector {
         let this = self.clone();
         Box::pin(async move {
             let addr = this.addr;
+            let slot = this
+                .connections
+                .try_connection()
+                .map_err(|e| ConnectError::Overflow(addr, e))?;
             let connect = async {
                 let tcp = TcpStream::connect(addr)
                     .await
                     .map_err(|e| ConnectError::Io(addr, e))?;
                 // Proxied requests are latency-bound; Nagle only adds delay here.
                 let _ = tcp.set_nodelay(true);
-                match this.tls {
-                    None => Ok(UpstreamIo::Plain(tcp)),
+                let stream = match this.tls {
+                    None => Stream::Plain(tcp),
                     Some((config, name)) => {
                         let tls = tokio_rustls::TlsConnector::from(config)
                             .connect(name, tcp)
                             .await
                             .map_err(|e| ConnectError::Tls(addr, e))?;
-                        Ok(UpstreamIo::Tls(Box::new(tls)))
+                        Stream::Tls(Box::new(tls))
                     }
-                }
+                };
+                Ok(UpstreamIo { stream, _slot: slot })
             };
             match tokio::time::timeout(this.timeout, connect).await {
                 Ok(io) => io.map(TokioIo::new),
@@ -73,18 +84,25 @@ impl tower::Service<http::Uri> for Connector {
     }
 }
 
-/// A connection to an endpoint, plain or TLS.
+/// A connection to an endpoint, plain or TLS, holding its circuit-breaker slot until
+/// the pool drops it.
 #[derive(Debug)]
-pub(crate) enum UpstreamIo {
+pub(crate) struct UpstreamIo {
+    stream: Stream,
+    _slot: ConnectionGuard,
+}
+
+#[derive(Debug)]
+enum Stream {
     Plain(TcpStream),
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }
 
 impl Connection for UpstreamIo {
     fn connected(&self) -> Connected {
-        match self {
-            UpstreamIo::Plain(tcp) => tcp.connected(),
-            UpstreamIo::Tls(tls) => {
+        match &self.stream {
+            Stream::Plain(tcp) => tcp.connected(),
+            Stream::Tls(tls) => {
                 let (tcp, session) = tls.get_ref();
                 let connected = tcp.connected();
                 if session.alpn_protocol() == Some(b"h2") {
@@ -99,12 +117,12 @@ impl Connection for UpstreamIo {
 
 macro_rules! delegate {
     ($self:ident, $io:ident => $e:expr) => {
-        match $self.get_mut() {
-            UpstreamIo::Plain($io) => {
+        match &mut $self.get_mut().stream {
+            Stream::Plain($io) => {
                 let $io = Pin::new($io);
                 $e
             }
-            UpstreamIo::Tls($io) => {
+            Stream::Tls($io) => {
                 let $io = Pin::new($io.as_mut());
                 $e
             }
@@ -132,9 +150,9 @@ impl AsyncWrite for UpstreamIo {
     }
 
     fn is_write_vectored(&self) -> bool {
-        match self {
-            UpstreamIo::Plain(io) => io.is_write_vectored(),
-            UpstreamIo::Tls(io) => io.is_write_vectored(),
+        match &self.stream {
+            Stream::Plain(io) => io.is_write_vectored(),
+            Stream::Tls(io) => io.is_write_vectored(),
         }
     }
 

@@ -10,6 +10,7 @@ use http::Version;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use mesh_core::policy::{Cluster, UpstreamProtocol};
+use mesh_filters::circuit_breaker::Breaker;
 use mesh_lb::Load;
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
@@ -74,6 +75,7 @@ impl Endpoint {
         cluster: &Cluster,
         addr: SocketAddr,
         tls: Option<&ClientTls>,
+        connections: &Breaker,
         joined: Option<Instant>,
     ) -> Self {
         let sni = |tls: &ClientTls| {
@@ -85,6 +87,7 @@ impl Endpoint {
             addr,
             timeout: cluster.connect_timeout,
             tls: config.zip(tls).map(|(c, t)| (c.clone(), sni(t))),
+            connections: connections.clone(),
         };
         let h1 = client(cluster, connector(tls.map(|t| &t.h1)), false);
         let h2 = match (cluster.protocol, tls) {

@@ -96,7 +96,8 @@ impl ClusterRuntime {
         let now = tokio::time::Instant::now();
         let previous = self.hosts.load();
         let members = previous.next_members(discovered, addrs, |addr| {
-            Endpoint::build(&self.policy, addr, self.tls.as_ref(), Some(now))
+            let connections = self.breakers.get(mesh_core::policy::RoutingPriority::Default);
+            Endpoint::build(&self.policy, addr, self.tls.as_ref(), connections, Some(now))
         });
         let same = |(m, p): (&super::Member, &super::Member)| Arc::ptr_eq(&m.endpoint, &p.endpoint);
         if members.len() != previous.members.len() || !members.iter().zip(&previous.members).all(same) {

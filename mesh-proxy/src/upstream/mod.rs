@@ -10,6 +10,7 @@
 //! [`Load`]: mesh_lb::Load
 
 mod balancer;
+mod breakers;
 mod connector;
 mod endpoint;
 mod hosts;
@@ -27,9 +28,11 @@ pub(crate) use hosts::{HostSet, Member};
 use crate::stats::ClusterStats;
 use crate::tls::{ClientTls, client_tls};
 use arc_swap::{ArcSwap, ArcSwapOption};
+pub(crate) use breakers::Breakers;
 use membership::Discovered;
 use mesh_core::policy::{Cluster, Discovery, EndpointSet};
 use mesh_discovery::{SourceHandle, SourceStats};
+use mesh_filters::retry::{RetryBudget, RetryStats};
 use mesh_health::{EjectionSnapshot, HealthSnapshot, OutlierRecorder};
 use pickset::Pickset;
 use std::sync::Arc;
@@ -61,6 +64,12 @@ pub(crate) struct ClusterRuntime {
     pub(crate) ejections_rx: OnceLock<tokio::sync::watch::Receiver<Arc<EjectionSnapshot>>>,
     /// The discovery source's counters, for a cluster that has one.
     pub(crate) discovery: Option<Arc<SourceStats>>,
+    /// Circuit breakers per routing priority.
+    pub(crate) breakers: Breakers,
+    /// Finagle-style retry budget shared by every route to this cluster, so a sick
+    /// cluster sees at most its share of retries however many routes lead to it.
+    pub(crate) retry_budget: Arc<RetryBudget>,
+    pub(crate) retry_stats: Arc<RetryStats>,
     pub(crate) stats: ClusterStats,
 }
 
@@ -151,11 +160,19 @@ impl ClusterRuntime {
     ) -> Result<Self, crate::StartError> {
         let first = found.sets.borrow().clone();
         let tls = policy.tls.as_ref().map(client_tls).transpose()?;
+        let breakers = Breakers::new(&policy.circuit_breakers);
+        let connections = breakers.get(mesh_core::policy::RoutingPriority::Default);
         let members: Vec<Member> = first
             .endpoints
             .iter()
             .map(|spec| Member {
-                endpoint: Arc::new(Endpoint::build(policy, spec.address, tls.as_ref(), None)),
+                endpoint: Arc::new(Endpoint::build(
+                    policy,
+                    spec.address,
+                    tls.as_ref(),
+                    connections,
+                    None,
+                )),
                 spec: spec.clone(),
                 pending_removal: false,
             })
@@ -181,6 +198,9 @@ impl ClusterRuntime {
             health_rx: OnceLock::new(),
             ejections_rx: OnceLock::new(),
             discovery: found.source.as_ref().map(SourceHandle::stats),
+            breakers,
+            retry_budget: Arc::new(RetryBudget::default()),
+            retry_stats: Arc::new(RetryStats::default()),
             policy: policy.clone(),
             stats,
         })

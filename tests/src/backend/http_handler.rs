@@ -69,8 +69,33 @@ pub(crate) struct Handler {
     requests: Arc<AtomicUsize>,
     /// Status `/healthz` answers (flipped by tests); health checks are not counted as requests.
     health: Arc<std::sync::atomic::AtomicU16>,
+    faults: Arc<Faults>,
+}
+
+/// How a backend misbehaves, flipped by tests.
+#[derive(Debug, Default)]
+pub(crate) struct Faults {
     /// When non-zero, every counted request is answered with this status.
-    fail: Arc<std::sync::atomic::AtomicU16>,
+    pub(crate) always: std::sync::atomic::AtomicU16,
+    /// This many of the next requests are answered with `next_status`.
+    pub(crate) next: std::sync::atomic::AtomicU32,
+    pub(crate) next_status: std::sync::atomic::AtomicU16,
+    /// Every counted request waits this long first.
+    pub(crate) delay_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Faults {
+    /// The status to fail this request with, if any (taking one of `next`).
+    fn status(&self) -> Option<u16> {
+        let always = self.always.load(Ordering::SeqCst);
+        if always != 0 {
+            return Some(always);
+        }
+        self.next
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .ok()
+            .map(|_| self.next_status.load(Ordering::SeqCst))
+    }
 }
 
 impl Handler {
@@ -79,14 +104,14 @@ impl Handler {
         tls: bool,
         requests: Arc<AtomicUsize>,
         health: Arc<std::sync::atomic::AtomicU16>,
-        fail: Arc<std::sync::atomic::AtomicU16>,
+        faults: Arc<Faults>,
     ) -> Self {
         Self {
             name,
             tls,
             requests,
             health,
-            fail,
+            faults,
         }
     }
 
@@ -102,8 +127,11 @@ impl Handler {
             return Ok(reply);
         }
         self.requests.fetch_add(1, Ordering::SeqCst);
-        let fail = self.fail.load(Ordering::SeqCst);
-        if fail != 0 {
+        let delay = self.faults.delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay).min(MAX_DELAY)).await;
+        }
+        if let Some(fail) = self.faults.status() {
             let mut reply = Response::new(
                 Full::new(Bytes::from(self.name.clone()))
                     .map_err(|e| match e {})
