@@ -17,6 +17,7 @@
 //! and a pooled connection → the response streams back. Failures become responses
 //! in one place, `http::local_reply`.
 
+mod accept;
 mod admin;
 mod body;
 mod drain;
@@ -134,7 +135,7 @@ pub async fn start(config: Bootstrap) -> Result<Running, StartError> {
             None => None,
         };
         // Built before anything is spawned, so a refusal leaves nothing half-started.
-        let admission = listener::Admission::build(l, &stats)?;
+        let admission = accept::Admission::build(l, &stats)?;
         let filters = match &l.kind {
             ListenerKind::Http(h) => handler::RouteFilters::build(&l.name, h, &stats)?,
             ListenerKind::Tcp(_) => handler::RouteFilters::none(),
@@ -165,7 +166,7 @@ pub async fn start(config: Bootstrap) -> Result<Running, StartError> {
                 );
                 let server = Arc::new(listener::HttpServer::new(Arc::new(router), tls, &h.options));
                 let serve = move |s, peer, w| server.clone().serve(s, peer, w);
-                tokio::spawn(listener::accept_loop(tcp, watch.clone(), admission, serve));
+                tokio::spawn(accept::accept_loop(tcp, watch.clone(), admission, serve));
             }
             ListenerKind::Tcp(t) => {
                 let proxy = Arc::new(tcp::TcpProxy {
@@ -176,7 +177,7 @@ pub async fn start(config: Bootstrap) -> Result<Running, StartError> {
                     connections: stats.plain(stats::names::TCP_UPSTREAM_CX, ("listener", &l.name)),
                 });
                 let serve = move |s, peer, w| proxy.clone().serve(s, peer, w);
-                tokio::spawn(listener::accept_loop(tcp, watch.clone(), admission, serve));
+                tokio::spawn(accept::accept_loop(tcp, watch.clone(), admission, serve));
             }
         }
     }

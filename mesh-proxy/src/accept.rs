@@ -1,0 +1,108 @@
+//! Accepting connections: a listener's [`Admission`] (its `max_connections` and
+//! `connection_rate_limit`, Envoy's network-level `connection_limit` and `local_ratelimit`
+//! filters, so for http and tcp listeners alike) may close a new connection at once;
+//! the [`accept_loop`] hands every other one to the listener's protocol.
+
+use crate::drain;
+use crate::handler::InvalidFilter;
+use crate::stats::{Stats, names};
+use mesh_core::policy::Listener;
+use mesh_filters::rate_limit::{ConnectionLimit, ConnectionPermit, ConnectionRefused, TokenBucket};
+use metrics::Counter;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+
+/// A listener's limits on new connections, checked as each one is accepted.
+#[derive(Debug)]
+pub(crate) struct Admission {
+    limit: ConnectionLimit,
+    limited: Counter,
+    rate_limited: Counter,
+}
+
+impl Admission {
+    /// `None` when `listener` sets neither `max_connections` nor `connection_rate_limit`.
+    pub(crate) fn build(listener: &Listener, stats: &Stats) -> Result<Option<Self>, InvalidFilter> {
+        if listener.max_connections.is_none() && listener.connection_rate_limit.is_none() {
+            return Ok(None);
+        }
+        let rate = listener
+            .connection_rate_limit
+            .map(|b| TokenBucket::new(b.max_tokens(), b.tokens_per_fill(), b.fill_interval()))
+            .transpose()
+            .map_err(|e| InvalidFilter {
+                scope: format!("listener {:?}", listener.name),
+                key: "connection_rate_limit",
+                reason: e.to_string(),
+            })?;
+        // A series only for the limits this listener has.
+        let counter = |on: bool, name| match on {
+            true => stats.plain(name, ("listener", listener.name.as_str())),
+            false => Counter::noop(),
+        };
+        Ok(Some(Admission {
+            limited: counter(listener.max_connections.is_some(), names::LISTENER_CX_LIMITED),
+            rate_limited: counter(rate.is_some(), names::LISTENER_CX_RATE_LIMITED),
+            limit: ConnectionLimit::new(listener.max_connections, rate),
+        }))
+    }
+
+    /// A permit to hold for as long as the connection lives, or `None`: close it now.
+    fn admit(&self, peer: SocketAddr) -> Option<ConnectionPermit> {
+        match self.limit.try_accept() {
+            Ok(permit) => Some(permit),
+            Err(refused) => {
+                match refused {
+                    ConnectionRefused::TooManyConnections { .. } => self.limited.increment(1),
+                    ConnectionRefused::RateLimited { .. } => self.rate_limited.increment(1),
+                }
+                tracing::debug!(%peer, reason = %refused, "connection refused");
+                None
+            }
+        }
+    }
+}
+
+/// Accepts until the drain starts, handing each connection that `admission` lets in to
+/// `serve`; a refused one is closed before anything is read from it.
+pub(crate) async fn accept_loop<F, Fut>(
+    listener: TcpListener,
+    mut drain: drain::Watch,
+    admission: Option<Admission>,
+    serve: F,
+) where
+    F: Fn(TcpStream, SocketAddr, drain::Watch) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, peer)) => {
+                    let permit = match &admission {
+                        None => None,
+                        Some(admission) => match admission.admit(peer) {
+                            Some(permit) => Some(permit),
+                            // Dropping the socket closes it.
+                            None => continue,
+                        },
+                    };
+                    let _ = tcp.set_nodelay(true);
+                    let connection = serve(tcp, peer, drain.clone());
+                    tokio::spawn(async move {
+                        connection.await;
+                        // The slot is the connection's until its task ends.
+                        drop(permit);
+                    });
+                }
+                // Out of file descriptors and the like: back off instead of spinning.
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            () = drain.draining() => break,
+        }
+    }
+}
