@@ -29,14 +29,9 @@ pub(crate) fn refuse(config: &Bootstrap) -> Result<(), StartError> {
                 let Action::Route(fwd) = &route.action else {
                     continue;
                 };
-                let key = if fwd.idle_timeout.is_some() {
-                    "idle_timeout"
-                } else if !fwd.request_mirror_policies.is_empty() {
-                    "request_mirror_policies"
-                } else {
-                    continue;
-                };
-                return refuse(scope(), key);
+                if fwd.idle_timeout.is_some() {
+                    return refuse(scope(), "idle_timeout");
+                }
             }
         }
     }
@@ -77,14 +72,7 @@ clusters:
 
     #[test]
     fn every_valid_but_unenforced_key_refuses_the_start_by_name() {
-        let cases = [
-            ("ACTION", "idle_timeout: 5s", "idle_timeout"),
-            (
-                "ACTION",
-                "request_mirror_policies: [ { cluster: shadow } ]",
-                "request_mirror_policies",
-            ),
-        ];
+        let cases = [("ACTION", "idle_timeout: 5s", "idle_timeout")];
         for (at, extra, key) in cases {
             let err = refused(at, extra).unwrap_or_else(|| panic!("{extra:?} was not refused"));
             assert!(

@@ -8,6 +8,7 @@ mod grpc;
 mod health;
 mod lb_policies;
 mod limits;
+mod mirror;
 mod outlier;
 mod protocols;
 mod rate_limits;

@@ -7,6 +7,8 @@
 //! completely and covers every try and the whole response. Before response headers it
 //! ends in a 504; after them it cuts the body off (the client sees a reset).
 //!
+//! Mirrors, when the route has them, get copies of the request as it streams.
+//!
 //! Stack, outside in: route timeout → retries (per-try timeout, backoff, budget, the
 //! circuit breaker's retry admission) → service time → attempt (request slot, pick,
 //! pool).
@@ -14,7 +16,7 @@
 use super::attempt::{self, Attempt, Plan};
 use super::headers::{forwarded, is_upgrade, join_cookies, strip_hop_by_hop};
 use super::local_reply::ProxyError;
-use super::{ConnInfo, Router, Target, overrides, upgrade};
+use super::{ConnInfo, Router, Target, mirror, overrides, upgrade};
 use crate::body::{Deadline, NotifyEnd, ProxyBody, WithDeadline, boxed};
 use http::header::EXPECT;
 use http::uri::PathAndQuery;
@@ -110,6 +112,14 @@ pub(super) async fn forward(
         upstreams: router.upstreams.clone(),
         plan: plan.clone(),
     });
+    let body = mirror::mirror(
+        &router.upstreams,
+        &fwd.request_mirror_policies,
+        &parts,
+        &plan,
+        effective.timeout,
+        body,
+    );
     let (body, request_ended) = NotifyEnd::new(body);
     let req = Request::from_parts(parts, body);
     let send = async {

@@ -8,6 +8,7 @@ mod attempt;
 mod forward;
 pub(crate) mod headers;
 pub(crate) mod local_reply;
+mod mirror;
 mod overrides;
 mod route_filters;
 mod upgrade;

@@ -16,7 +16,7 @@
 pub use super::http_handler::Received;
 
 use super::bind_loopback;
-use super::http_handler::{Faults, Handler};
+use super::http_handler::{Handler, State};
 use super::reset::ConnReset;
 use crate::{AbortOnDrop, tls};
 use hyper::service::service_fn;
@@ -84,13 +84,13 @@ impl HttpBuilder {
         let (listener, addr) = bind_loopback().await;
         let requests = Arc::new(AtomicUsize::new(0));
         let health = Arc::new(std::sync::atomic::AtomicU16::new(200));
-        let faults = Arc::new(Faults::default());
+        let state = Arc::new(State::default());
         let handler = Arc::new(Handler::new(
             self.name.clone(),
             self.tls,
             requests.clone(),
             health.clone(),
-            faults.clone(),
+            state.clone(),
         ));
         let acceptor = self
             .tls
@@ -102,7 +102,7 @@ impl HttpBuilder {
             tls: self.tls,
             requests,
             health,
-            faults,
+            state,
             _task: AbortOnDrop(task),
         }
     }
@@ -116,7 +116,7 @@ pub struct Http {
     tls: bool,
     requests: Arc<AtomicUsize>,
     health: Arc<std::sync::atomic::AtomicU16>,
-    faults: Arc<Faults>,
+    state: Arc<State>,
     _task: AbortOnDrop,
 }
 
@@ -155,19 +155,24 @@ impl Http {
 
     /// Answers every request (but `/healthz`) with `status` until called with 0.
     pub fn fail_with(&self, status: u16) {
-        self.faults.always.store(status, Ordering::SeqCst);
+        self.state.always.store(status, Ordering::SeqCst);
+    }
+
+    /// The last request this backend described (every path but the special ones).
+    pub fn last_received(&self) -> Option<Received> {
+        self.state.last.lock().ok()?.clone()
     }
 
     /// Answers the next `n` requests (but `/healthz`) with `status`, then as usual.
     pub fn fail_next(&self, n: u32, status: u16) {
-        self.faults.next_status.store(status, Ordering::SeqCst);
-        self.faults.next.store(n, Ordering::SeqCst);
+        self.state.next_status.store(status, Ordering::SeqCst);
+        self.state.next.store(n, Ordering::SeqCst);
     }
 
     /// Waits this long before answering every request (but `/healthz`); 0 stops it.
     pub fn slow(&self, delay: std::time::Duration) {
         let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
-        self.faults.delay_ms.store(ms, Ordering::SeqCst);
+        self.state.delay_ms.store(ms, Ordering::SeqCst);
     }
 
     pub fn requests(&self) -> usize {

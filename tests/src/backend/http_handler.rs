@@ -69,12 +69,14 @@ pub(crate) struct Handler {
     requests: Arc<AtomicUsize>,
     /// Status `/healthz` answers (flipped by tests); health checks are not counted as requests.
     health: Arc<std::sync::atomic::AtomicU16>,
-    faults: Arc<Faults>,
+    state: Arc<State>,
 }
 
-/// How a backend misbehaves, flipped by tests.
+/// What tests flip (how the backend misbehaves) and read (what it last saw).
 #[derive(Debug, Default)]
-pub(crate) struct Faults {
+pub(crate) struct State {
+    /// The last request described (its answer may have been dropped, as a mirror's is).
+    pub(crate) last: std::sync::Mutex<Option<Received>>,
     /// When non-zero, every counted request is answered with this status.
     pub(crate) always: std::sync::atomic::AtomicU16,
     /// This many of the next requests are answered with `next_status`.
@@ -84,7 +86,7 @@ pub(crate) struct Faults {
     pub(crate) delay_ms: std::sync::atomic::AtomicU64,
 }
 
-impl Faults {
+impl State {
     /// The status to fail this request with, if any (taking one of `next`).
     fn status(&self) -> Option<u16> {
         let always = self.always.load(Ordering::SeqCst);
@@ -104,14 +106,14 @@ impl Handler {
         tls: bool,
         requests: Arc<AtomicUsize>,
         health: Arc<std::sync::atomic::AtomicU16>,
-        faults: Arc<Faults>,
+        state: Arc<State>,
     ) -> Self {
         Self {
             name,
             tls,
             requests,
             health,
-            faults,
+            state,
         }
     }
 
@@ -127,11 +129,11 @@ impl Handler {
             return Ok(reply);
         }
         self.requests.fetch_add(1, Ordering::SeqCst);
-        let delay = self.faults.delay_ms.load(Ordering::SeqCst);
+        let delay = self.state.delay_ms.load(Ordering::SeqCst);
         if delay > 0 {
             tokio::time::sleep(Duration::from_millis(delay).min(MAX_DELAY)).await;
         }
-        if let Some(fail) = self.faults.status() {
+        if let Some(fail) = self.state.status() {
             let mut reply = Response::new(
                 Full::new(Bytes::from(self.name.clone()))
                     .map_err(|e| match e {})
@@ -211,6 +213,9 @@ impl Handler {
             trailers: trailers.as_ref().map(header_map).unwrap_or_default(),
             tls: self.tls,
         };
+        if let Ok(mut last) = self.state.last.lock() {
+            *last = Some(received.clone());
+        }
         let body = if status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
             Bytes::new()
         } else {
