@@ -142,6 +142,47 @@ where
 }
 
 pin_project! {
+    /// A body that stamps `activity` on every frame (when there is one to stamp): how
+    /// a route's stream idle timeout sees bytes moving.
+    pub(crate) struct Touching<B> {
+        #[pin]
+        inner: B,
+        activity: Option<crate::idle::Activity>,
+    }
+}
+
+impl<B> Touching<B> {
+    pub(crate) fn new(inner: B, activity: Option<crate::idle::Activity>) -> Self {
+        Touching { inner, activity }
+    }
+}
+
+impl<B: Body> Body for Touching<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+        let this = self.project();
+        let polled = this.inner.poll_frame(cx);
+        if let (Poll::Ready(Some(Ok(_))), Some(activity)) = (&polled, this.activity) {
+            activity.touch();
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+pin_project! {
     /// A body that holds `guard` until the body is dropped (finished or abandoned):
     /// how a request stays "in flight" for least-request balancing while its
     /// response streams.

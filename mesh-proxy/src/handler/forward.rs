@@ -3,6 +3,10 @@
 //! asks for retries — under the route timeout, and turn the outcome into a response or
 //! a [`ProxyError`]. Each try is an [`Attempt`].
 //!
+//! A route `idle_timeout` (Envoy's stream idle timeout) ends the request when no bytes
+//! moved either way for that long: 408 (flag `SI`) before response headers, a cut-off
+//! body after them.
+//!
 //! The route timeout is Envoy's: it starts when the downstream request has been read
 //! completely and covers every try and the whole response. Before response headers it
 //! ends in a 504; after them it cuts the body off (the client sees a reset).
@@ -17,7 +21,8 @@ use super::attempt::{self, Attempt, Plan};
 use super::headers::{forwarded, is_upgrade, join_cookies, strip_hop_by_hop};
 use super::local_reply::ProxyError;
 use super::{ConnInfo, Router, Target, mirror, overrides, upgrade};
-use crate::body::{Deadline, NotifyEnd, ProxyBody, WithDeadline, boxed};
+use crate::body::{Deadline, NotifyEnd, ProxyBody, Touching, WithDeadline, boxed};
+use crate::idle::Activity;
 use http::header::EXPECT;
 use http::uri::PathAndQuery;
 use http::{Request, Response, StatusCode, Version};
@@ -120,6 +125,9 @@ pub(super) async fn forward(
         effective.timeout,
         body,
     );
+    // The route's stream idle timeout: any request or response bytes re-arm it.
+    let idle = fwd.idle_timeout.map(|timeout| (Activity::new(), timeout));
+    let body = Touching::new(body, idle.as_ref().map(|(activity, _)| activity.clone()));
     let (body, request_ended) = NotifyEnd::new(body);
     let req = Request::from_parts(parts, body);
     let send = async {
@@ -145,12 +153,15 @@ pub(super) async fn forward(
             expired.timed_out.store(true, Ordering::Relaxed);
         }) as Deadline
     });
-    let (result, deadline) = match deadline {
-        None => (send.await, None),
-        Some(mut deadline) => tokio::select! {
-            result = send => (result, Some(deadline)),
-            () = &mut deadline => return Err(ProxyError::Timeout),
-        },
+    let mut deadline = deadline;
+    let mut idle_deadline = idle.as_ref().map(|(activity, timeout)| {
+        let (activity, timeout) = (activity.clone(), *timeout);
+        Box::pin(async move { activity.idle_for(timeout).await }) as Deadline
+    });
+    let result = tokio::select! {
+        result = send => result,
+        () = expiry(&mut deadline) => return Err(ProxyError::Timeout),
+        () = expiry(&mut idle_deadline) => return Err(ProxyError::StreamIdleTimeout),
     };
     let mut response = result.map_err(proxy_error)?;
 
@@ -164,11 +175,25 @@ pub(super) async fn forward(
     }
     let (mut parts, body) = response.into_parts();
     strip_hop_by_hop(&mut parts.headers, switched && upgrade);
+    let body = match (idle, idle_deadline) {
+        (Some((activity, _)), Some(idle)) if !switched => {
+            boxed(WithDeadline::new(Touching::new(body, Some(activity)), idle))
+        }
+        _ => body,
+    };
     let body = match deadline {
         Some(deadline) if !switched => boxed(WithDeadline::new(body, deadline)),
         _ => body,
     };
     Ok(Response::from_parts(parts, body))
+}
+
+/// Resolves when `deadline` passes; never without one.
+async fn expiry(deadline: &mut Option<Deadline>) {
+    match deadline {
+        Some(deadline) => deadline.as_mut().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// The failure behind a try (or the retry layer's last one).

@@ -24,6 +24,9 @@ pub(crate) enum ProxyError {
     UpstreamReset(#[source] BoxError),
     #[error("upstream request timeout")]
     Timeout,
+    /// The route's `idle_timeout`: no bytes moved for that long before response headers.
+    #[error("stream timeout")]
+    StreamIdleTimeout,
     #[error("bad request: {0}")]
     BadRequest(&'static str),
     /// A circuit breaker of the cluster is full (Envoy's `UO`): 503 with
@@ -46,6 +49,7 @@ impl ProxyError {
             ProxyError::NoHealthyUpstream | ProxyError::ConnectFailure(_) => StatusCode::SERVICE_UNAVAILABLE,
             ProxyError::UpstreamReset(_) => StatusCode::BAD_GATEWAY,
             ProxyError::Timeout => StatusCode::GATEWAY_TIMEOUT,
+            ProxyError::StreamIdleTimeout => StatusCode::REQUEST_TIMEOUT,
             ProxyError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ProxyError::Overflow(_) => StatusCode::SERVICE_UNAVAILABLE,
             ProxyError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -62,6 +66,7 @@ impl ProxyError {
             ProxyError::ConnectFailure(_) => "UF",
             ProxyError::UpstreamReset(_) => "UR",
             ProxyError::Timeout => "UT",
+            ProxyError::StreamIdleTimeout => "SI",
             ProxyError::BadRequest(_) => "DPE",
             ProxyError::Overflow(_) => "UO",
             ProxyError::RateLimited(_) => "RL",
@@ -151,6 +156,7 @@ mod tests {
             (ProxyError::ConnectFailure(io()), 503, "UF"),
             (ProxyError::UpstreamReset(io()), 502, "UR"),
             (ProxyError::Timeout, 504, "UT"),
+            (ProxyError::StreamIdleTimeout, 408, "SI"),
             (ProxyError::BadRequest("cl+te"), 400, "DPE"),
             (
                 ProxyError::Overflow(mesh_filters::circuit_breaker::CircuitOpen::new(

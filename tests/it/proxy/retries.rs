@@ -239,3 +239,25 @@ async fn x_mesh_max_retries_counts_from_a_trusted_listener_only() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_route_idle_timeout_ends_a_silent_exchange_with_408() {
+    within(T, async {
+        let b = backends().await;
+        let p = start("idle_timeout: 300ms", "", &b).await;
+        let addr = p.listener_addr("edge").unwrap();
+        let started = Instant::now();
+        let reply = client::get(addr, "site.test", "/delay/3000").await.unwrap();
+        assert_eq!(reply.status, 408);
+        assert_eq!(reply.header("x-mesh-response-flags"), Some("SI"));
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "took {:?}",
+            started.elapsed()
+        );
+        // Streaming keeps it alive: 1 MB of body outlasts nothing but moves all along.
+        let reply = client::get(addr, "site.test", "/bytes/1000000").await.unwrap();
+        assert_eq!(reply.status, 200);
+    })
+    .await;
+}
