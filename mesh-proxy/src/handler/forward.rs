@@ -68,7 +68,11 @@ pub(super) async fn forward(
             mesh_lb::hash_key,
         )
     });
-    let effective = overrides::take(req.headers_mut(), fwd);
+    // Untrusted peers' control headers were removed before routing: nothing to take.
+    let effective = match conn.trusted {
+        true => overrides::take(req.headers_mut(), fwd),
+        false => overrides::Effective::route(fwd),
+    };
 
     let upgrade = req.version() == Version::HTTP_11 && is_upgrade(req.headers());
     let downstream_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));

@@ -25,6 +25,16 @@ pub(crate) struct Effective {
     pub(crate) retry: Option<RetryPolicy>,
 }
 
+impl Effective {
+    /// The route's own settings.
+    pub(crate) fn route(fwd: &Forward) -> Self {
+        Effective {
+            timeout: fwd.timeout,
+            retry: fwd.retry_policy.clone(),
+        }
+    }
+}
+
 /// Takes the control headers out of `headers` and applies them to the route's settings.
 pub(crate) fn take(headers: &mut HeaderMap, fwd: &Forward) -> Effective {
     let mut take = |name: &str| {
