@@ -120,11 +120,14 @@ impl HeaderMatcher {
                 match (all.next(), all.next()) {
                     (None, _) => None,
                     (Some(one), None) => Some(Cow::Borrowed(one)),
-                    // Envoy matches repeated headers against their comma-joined values.
+                    // Envoy matches repeated headers against their comma-joined values;
+                    // HTTP/2's split cookies it rejoins as one `; `-separated header first
+                    // (RFC 9113 §8.2.3), so a cookie rule sees what an HTTP/1.1 client sent.
                     (Some(first), Some(second)) => {
-                        let mut joined = format!("{first},{second}");
+                        let sep = if name == http::header::COOKIE { "; " } else { "," };
+                        let mut joined = format!("{first}{sep}{second}");
                         for v in all {
-                            joined.push(',');
+                            joined.push_str(sep);
                             joined.push_str(v);
                         }
                         Some(Cow::Owned(joined))

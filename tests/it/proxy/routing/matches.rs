@@ -35,6 +35,8 @@ listeners:
             direct_response: { status: 200, body: "h-regex" }
           - match: { prefix: "/h", headers: [ { name: x-a, exact: "1" }, { name: x-b, present: false } ] }
             direct_response: { status: 200, body: "h-all" }
+          - match: { prefix: "/ab", headers: [ { name: cookie, safe_regex: "(.*; )?version=v2(;.*)?" } ] }
+            direct_response: { status: 200, body: "version-v2" }
           - { match: { prefix: "/m", methods: [POST, put] }, direct_response: { status: 200, body: "methods" } }
           - { match: { prefix: "/" }, direct_response: { status: 200, body: "fallback" } }
 "#;
@@ -144,6 +146,24 @@ async fn header_matchers_and_methods() {
                 "{method} /m"
             );
         }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_cookie_routes_to_a_version_over_h1_and_split_h2_cookies() {
+    within(T, async {
+        let (_proxy, addr) = proxy::start_with_listener(ROUTES, "web").await;
+        let mut h1 = Connection::http1(addr).await.unwrap();
+        let mut h2 = Connection::h2c(addr).await.unwrap();
+        let v2 = [("cookie", "session=abc; version=v2")];
+        assert_eq!(route_of(&mut h1, Method::GET, "/ab", &v2).await, "version-v2");
+        let other = [("cookie", "session=abc; version=v20")];
+        assert_eq!(route_of(&mut h1, Method::GET, "/ab", &other).await, "fallback");
+        assert_eq!(route_of(&mut h1, Method::GET, "/ab", &[]).await, "fallback");
+        // HTTP/2 clients send each cookie as its own header (RFC 9113 §8.2.3).
+        let split = [("cookie", "session=abc"), ("cookie", "version=v2")];
+        assert_eq!(route_of(&mut h2, Method::GET, "/ab", &split).await, "version-v2");
     })
     .await;
 }
