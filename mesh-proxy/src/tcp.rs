@@ -53,6 +53,15 @@ impl TcpProxy {
         D: AsyncRead + AsyncWrite + Unpin,
     {
         let Some(cluster) = self.cluster() else { return };
+        // The session holds one of the cluster's connection slots (`max_connections`).
+        let breaker = cluster.breakers.get(mesh_core::policy::RoutingPriority::Default);
+        let _slot = match breaker.try_connection() {
+            Ok(slot) => slot,
+            Err(open) => {
+                cluster.stats.overflow.increment(1);
+                return tracing::debug!(%peer, cluster = %cluster.policy.name, %open, "overflow; closing");
+            }
+        };
         // No request to hash here: hashing policies get a random point.
         let Some(endpoint) = cluster.pick(None) else {
             cluster.stats.no_healthy.increment(1);

@@ -213,3 +213,34 @@ async fn connection_rate_limit_closes_connections_that_find_the_bucket_empty() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_tcp_clusters_max_connections_breaker_closes_the_extra_session() {
+    within(T, async {
+        let echo = TcpEcho::start().await;
+        let yaml = TCP_YAML.replace(", max_connections: 2 }", " }").replace(
+            "{ name: echo, endpoints",
+            "{ name: echo, circuit_breakers: { thresholds: [ { max_connections: 1 } ] }, endpoints",
+        );
+        let (running, addr) = proxy::start_with_listener(&fill(&yaml, &[("ECHO", echo.addr())]), "tcp").await;
+        let first = echoing(addr).await.unwrap();
+        let second = TcpStream::connect(addr).await.unwrap();
+        assert!(
+            closed_unserved(second).await,
+            "a second upstream connection was made"
+        );
+        assert_eq!(echo.connections(), 1);
+        let overflow = [("cluster", "echo")];
+        let admin = running.admin_addr();
+        assert_eq!(
+            counter(admin, "mesh_cluster_upstream_rq_pending_overflow_total", overflow).await,
+            1
+        );
+        drop(first);
+        eventually(Duration::from_secs(10), "the slot frees up", || async {
+            echoing(addr).await.is_ok()
+        })
+        .await;
+    })
+    .await;
+}

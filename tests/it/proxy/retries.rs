@@ -60,6 +60,10 @@ async fn a_backend_failing_twice_is_hidden_by_retries() {
         assert_eq!(reply.status, 200, "{}", reply.text());
         assert_eq!(b[0].requests() + b[1].requests(), 5);
         assert_eq!(reply.received().headers["x-mesh-attempt-count"], ["5"]);
+        let service_time = reply
+            .header("x-mesh-upstream-service-time")
+            .expect("service time");
+        assert!(service_time.parse::<u64>().is_ok(), "{service_time:?}");
         let admin = p.admin_addr();
         let retries = counter(
             admin,
