@@ -12,12 +12,14 @@
 //! - [`timeout`], [`rate_limit`], [`fault`]: route and per-try timeouts, local token
 //!   buckets, fault injection.
 //!
-//! Still to come (same issue): request mirroring; later, request IDs, stats, access logs
-//! and trace context. Depends on `mesh-core` only.
+//! - [`mirror`]: request mirroring (shadowing), fire and forget.
+//!
+//! Still to come (later issues): request IDs, stats, access logs and trace context. Depends on `mesh-core` only.
 
 pub mod admission;
 pub mod circuit_breaker;
 pub mod fault;
+pub mod mirror;
 pub mod rate_limit;
 pub mod retry;
 pub mod timeout;

@@ -30,6 +30,7 @@ use hyper::body::Incoming;
 use mesh_core::BoxError;
 use mesh_core::policy::{ClusterSpecifier, Forward};
 use mesh_core::routing::{RequestHead, request_hash};
+use mesh_filters::mirror::Tee;
 use mesh_filters::retry::{PerTryTimeout, RetryLayer, RetryPolicy};
 use mesh_filters::timeout::ServiceTime;
 use std::sync::Arc;
@@ -121,14 +122,14 @@ pub(super) async fn forward(
         upstreams: router.upstreams.clone(),
         plan: plan.clone(),
     });
-    let body = mirror::mirror(
-        &router.upstreams,
-        &fwd.request_mirror_policies,
-        &parts,
-        &plan,
-        effective.timeout,
-        body,
-    );
+    let req = Request::from_parts(parts, body);
+    let (parts, body) = match fwd.request_mirror_policies.as_slice() {
+        [] => {
+            let (parts, body) = req.into_parts();
+            (parts, Tee::plain(body))
+        }
+        policies => mirror::mirror(&router.upstreams, policies, &plan, effective.timeout, req).into_parts(),
+    };
     // The route's stream idle timeout: any request or response bytes re-arm it.
     let idle = fwd.idle_timeout.map(|timeout| (Activity::new(), timeout));
     let body = Touching::new(body, idle.as_ref().map(|(activity, _)| activity.clone()));
