@@ -24,6 +24,7 @@ mod retry_on;
 mod route;
 mod route_action;
 mod route_build;
+mod route_match_build;
 mod serde_helpers;
 
 pub use cidr::{Cidr, InvalidCidr};
