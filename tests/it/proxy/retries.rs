@@ -265,3 +265,27 @@ async fn a_route_idle_timeout_ends_a_silent_exchange_with_408() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn hedging_keeps_the_first_try_running_beside_the_next() {
+    within(T, async {
+        let b = backends().await;
+        b[0].slow(Duration::from_secs(1));
+        b[1].slow(Duration::from_secs(3));
+        let policy = "retry_policy: { retry_on: 5xx, num_retries: 1, per_try_timeout: 200ms, \
+                      hedge_policy: { hedge_on_per_try_timeout: true }, retry_host_predicate: [ previous_hosts ], \
+                      host_selection_retry_max_attempts: 5 }";
+        let p = start(policy, "", &b).await;
+        let addr = p.listener_addr("edge").unwrap();
+        for i in 0..2 {
+            let started = Instant::now();
+            let reply = client::get(addr, "site.test", &format!("/h/{i}")).await.unwrap();
+            // Without hedging a try on b1 is cut at 200 ms and the retry waits 3 s on b2;
+            // with it, b1's first (or hedged) try answers after 1 s either way.
+            assert_eq!(reply.status, 200);
+            assert_eq!(reply.header("x-backend"), Some("b1"));
+            assert!(started.elapsed() < Duration::from_millis(2500), "took {:?}", started.elapsed());
+        }
+    })
+    .await;
+}
