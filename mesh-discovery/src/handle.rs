@@ -5,8 +5,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 /// Owns a running source: dropping it stops the source's task (its receivers then keep the
 /// last published set, and never see another change).
@@ -45,6 +46,9 @@ pub struct SourceStats {
     rejected: AtomicU64,
     last_error: Mutex<Option<String>>,
     last_update: Mutex<Option<SystemTime>>,
+    /// Remote sources only: the last successful exchange, by wall clock (for admin) and by
+    /// tokio's clock (for staleness, which must not jump with the wall clock).
+    last_contact: Mutex<Option<(SystemTime, Instant)>>,
 }
 
 impl SourceStats {
@@ -53,8 +57,9 @@ impl SourceStats {
         self.updates.load(Ordering::Relaxed)
     }
 
-    /// Failures to take a new set (unreadable or invalid file), each distinct failure once: a
-    /// broken file left in place is counted when first seen, not at every refresh.
+    /// Failures to take a new set (unreadable or invalid file, unreachable or failing registry),
+    /// each distinct failure once: a broken file left in place, or a registry down for an hour,
+    /// is counted when first seen, not at every refresh or retry.
     pub fn rejected(&self) -> u64 {
         self.rejected.load(Ordering::Relaxed)
     }
@@ -67,6 +72,23 @@ impl SourceStats {
     /// When the set now published was taken (the first load counts).
     pub fn last_update(&self) -> Option<SystemTime> {
         *lock(&self.last_update)
+    }
+
+    /// Remote sources (the registry): when the source last heard a good answer from its server,
+    /// whether or not the set changed. `None` for local sources and before the first answer.
+    pub fn last_contact(&self) -> Option<SystemTime> {
+        lock(&self.last_contact).map(|(at, _)| at)
+    }
+
+    /// Remote sources: how long the published set has gone unconfirmed by the server. Grows
+    /// while the server is unreachable or failing; alerts belong on this, not on `rejected`.
+    /// `None` for local sources and before the first answer (see [`Self::last_contact`]).
+    pub fn staleness(&self) -> Option<Duration> {
+        lock(&self.last_contact).map(|(_, at)| at.elapsed())
+    }
+
+    pub(crate) fn contacted(&self) {
+        *lock(&self.last_contact) = Some((SystemTime::now(), Instant::now()));
     }
 
     pub(crate) fn loaded(&self) {

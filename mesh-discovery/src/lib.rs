@@ -5,10 +5,12 @@
 //!   `discovery: { file: { path, refresh_interval } }`;
 //! - [`fixed`]: a static cluster's `endpoints` as a source that never changes;
 //! - [`EndpointChanges`]: any source's sets as a `tower::discover::Discover` stream of
-//!   `Insert`/`Remove` changes keyed by address, which tower balancers (mesh-lb) consume.
+//!   `Insert`/`Remove` changes keyed by address, which tower balancers (mesh-lb) consume;
+//! - [`registry`]: the mesh registry (Lyft's discovery service) with its embedded store and
+//!   HTTP/JSON API, [`RegistrySource`](registry::RegistrySource) to follow a service in it,
+//!   and [`Heartbeat`](registry::Heartbeat) to keep a host registered.
 //!
-//! Later sources (DNS, the mesh registry, xDS) publish the same way, and the registry service
-//! itself will live here too.
+//! Later sources (DNS, xDS) publish the same way.
 //!
 //! Every source publishes whole, validated [`EndpointSet`]s through a
 //! `tokio::sync::watch::Receiver<Arc<EndpointSet>>`: readers take the latest set whenever
@@ -56,6 +58,7 @@ mod changes;
 mod file;
 mod fixed;
 mod handle;
+pub mod registry;
 
 pub use changes::EndpointChanges;
 pub use file::FileSource;

@@ -67,6 +67,9 @@ pub enum StartError {
         cluster: String,
         source: mesh_core::policy::InvalidConfig,
     },
+    /// A cluster's registry source could not be set up.
+    #[error("cluster {cluster:?}: registry discovery: {reason}")]
+    Registry { cluster: String, reason: String },
     /// A valid key this proxy cannot honour yet; refusing beats silently ignoring it.
     #[error("{scope}: {key} is valid configuration but this proxy does not enforce it yet")]
     NotEnforced { scope: String, key: &'static str },

@@ -12,6 +12,7 @@ mod mirror;
 mod outlier;
 mod protocols;
 mod rate_limits;
+mod registry;
 mod retries;
 mod routing;
 mod streams;

@@ -11,6 +11,17 @@ use serde::{Deserialize, Serialize};
 pub struct Discovery {
     /// Envoy's filesystem EDS: endpoints from a watched YAML/JSON file.
     pub file: Option<FileDiscovery>,
+    /// The mesh registry (Lyft's discovery service): the instances of one service.
+    pub registry: Option<RegistryDiscovery>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryDiscovery {
+    /// Required: the registry's `ip:port`.
+    pub address: Option<String>,
+    /// Required: the service whose instances are this cluster's endpoints.
+    pub service: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -31,6 +31,14 @@ pub enum Discovery {
     Static,
     /// A watched endpoints file (Envoy's filesystem EDS).
     File(FileDiscovery),
+    /// The instances of one service in the mesh registry, streamed by long poll.
+    Registry(RegistryDiscovery),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegistryDiscovery {
+    pub address: std::net::SocketAddr,
+    pub service: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -64,9 +72,16 @@ pub(crate) fn build(raw: &config::Cluster, cluster: &Path, issues: &mut Issues) 
         );
     }
     let built = match d {
-        config::Discovery { file: Some(f) } => file(f, &path.key("file"), issues).map(Discovery::File),
-        config::Discovery { file: None } => {
-            issues.push(&path, "needs exactly one source: file");
+        config::Discovery {
+            file: Some(f),
+            registry: None,
+        } => file(f, &path.key("file"), issues).map(Discovery::File),
+        config::Discovery {
+            file: None,
+            registry: Some(r),
+        } => registry(r, &path.key("registry"), issues).map(Discovery::Registry),
+        _ => {
+            issues.push(&path, "needs exactly one source: file or registry");
             None
         }
     };
@@ -86,6 +101,23 @@ fn file(raw: &config::FileDiscovery, path: &Path, issues: &mut Issues) -> Option
     Some(FileDiscovery {
         path: PathBuf::from(file_path?),
         refresh_interval,
+    })
+}
+
+fn registry(raw: &config::RegistryDiscovery, path: &Path, issues: &mut Issues) -> Option<RegistryDiscovery> {
+    let address = issues.required(&raw.address, &path.key("address")).and_then(|a| {
+        let parsed = a.parse().map_err(|_| {
+            format!("{a:?} is not a socket address (expected ip:port, e.g. \"127.0.0.1:8500\")")
+        });
+        issues.check(&path.key("address"), parsed)
+    });
+    let service = issues.required(&raw.service, &path.key("service"));
+    if service.is_some_and(|s| s.is_empty()) {
+        issues.push(&path.key("service"), "is empty; name the service");
+    }
+    Some(RegistryDiscovery {
+        address: address?,
+        service: service?.clone(),
     })
 }
 

@@ -137,6 +137,22 @@ fn discover(cluster: &Cluster) -> Result<Discovered, crate::StartError> {
             }),
             source: None,
         }),
+        Discovery::Registry(registry) => {
+            use mesh_discovery::registry::{RegistrySource, RegistrySourceOptions, ServiceName};
+            let refused = |reason: String| crate::StartError::Registry {
+                cluster: cluster.name.clone(),
+                reason,
+            };
+            let service = ServiceName::new(&registry.service).map_err(|e| refused(e.to_string()))?;
+            // Starts empty and fills on the registry's first answer: a registry that is
+            // down at start must not stop the proxy (the cluster answers 503 until then).
+            let source = RegistrySource::new(registry.address, service, RegistrySourceOptions::default());
+            let (sets, handle) = source.start().map_err(|e| refused(e.to_string()))?;
+            Ok(Discovered {
+                sets,
+                source: Some(handle),
+            })
+        }
         Discovery::File(file) => {
             let source = mesh_discovery::FileSource::new(file.path.clone(), file.refresh_interval);
             let (sets, handle) = source.start().map_err(|source| crate::StartError::Discovery {

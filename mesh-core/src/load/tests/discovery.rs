@@ -134,3 +134,35 @@ fn an_unknown_source_is_a_syntax_error_naming_the_known_ones() {
     let m = &err.errors[0].message;
     assert!(m.contains("unknown field `dsn`") && m.contains("file"), "{m}");
 }
+
+#[test]
+fn registry_discovery_names_an_address_and_a_service() {
+    let cfg = valid(&cluster(
+        "    discovery: { registry: { address: 127.0.0.1:8500, service: payments } }\n",
+    ));
+    assert_eq!(
+        cfg.clusters[0].discovery,
+        Discovery::Registry(crate::policy::RegistryDiscovery {
+            address: "127.0.0.1:8500".parse().unwrap(),
+            service: "payments".into(),
+        })
+    );
+    let at = "clusters[0].discovery.registry";
+    only_error(
+        &cluster("    discovery: { registry: { address: registry.local, service: payments } }\n"),
+        &format!("{at}.address"),
+        "not a socket address",
+    );
+    only_error(
+        &cluster("    discovery: { registry: { address: 127.0.0.1:8500 } }\n"),
+        &format!("{at}.service"),
+        "required",
+    );
+    only_error(
+        &cluster(
+            "    discovery: { file: { path: a.yaml }, registry: { address: 127.0.0.1:8500, service: s } }\n",
+        ),
+        "clusters[0].discovery",
+        "exactly one source",
+    );
+}
