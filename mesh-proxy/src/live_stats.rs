@@ -88,6 +88,16 @@ pub(crate) fn render(out: &mut String, clusters: &[ClusterRuntime]) {
         "counter",
         rows(&|s| s.rejected()),
     );
+    // Remote sources only: time since the registry last answered. A long poll answers at
+    // least every `wait` (30 s), so a healthy registry keeps this under that.
+    let stale: Vec<_> = sources
+        .iter()
+        .filter_map(|(n, s)| {
+            s.staleness()
+                .map(|d| (*n, u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
+        })
+        .collect();
+    family("mesh_cluster_discovery_staleness_ms", "gauge", stale);
     let retries: Vec<_> = clusters
         .iter()
         .map(|c| (c.policy.name.as_str(), &*c.retry_stats))

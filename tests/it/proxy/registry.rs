@@ -132,7 +132,7 @@ async fn a_host_that_stops_heartbeating_leaves_after_the_ttl() {
 async fn a_registry_that_goes_away_leaves_the_last_hosts_serving() {
     within(T, async {
         let registry = registry(Duration::from_secs(60), Duration::from_secs(180)).await;
-        let (_p, addr) = proxy_for(registry.local_addr()).await;
+        let (p, addr) = proxy_for(registry.local_addr()).await;
         let backend = Http::start("b1").await;
         let _beat = heartbeat(registry.local_addr(), &backend, Duration::from_secs(60))
             .start()
@@ -141,11 +141,24 @@ async fn a_registry_that_goes_away_leaves_the_last_hosts_serving() {
             status(addr).await == 200
         })
         .await;
+        let stale = || {
+            counter(
+                p.admin_addr(),
+                "mesh_cluster_discovery_staleness_ms",
+                [("cluster", "payments")],
+            )
+        };
+        let dropped = Instant::now();
         drop(registry);
         for _ in 0..20 {
             assert_eq!(status(addr).await, 200, "the cluster kept its last known host");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let since = dropped.elapsed().as_millis() as u64;
+        assert!(
+            stale().await >= since,
+            "staleness counts from the last answer, before the drop"
+        );
     })
     .await;
 }
