@@ -58,7 +58,7 @@ impl TcpProxy {
         let _slot = match breaker.try_connection() {
             Ok(slot) => slot,
             Err(open) => {
-                cluster.stats.overflow.increment(1);
+                let open = cluster.overflowed(open);
                 return tracing::debug!(%peer, cluster = %cluster.policy.name, %open, "overflow; closing");
             }
         };

@@ -61,6 +61,28 @@ impl RetryLayer {
     }
 }
 
+impl RetryLayer {
+    /// A layer over parts the caller already holds (the proxy's per-cluster budget, breaker
+    /// and stats): one allocation, where [`new`](Self::new) and the `with_*` calls make and
+    /// replace defaults.
+    pub fn from_parts(
+        policy: RetryPolicy,
+        budget: Arc<RetryBudget>,
+        admission: Arc<dyn RetryAdmission>,
+        stats: Arc<RetryStats>,
+    ) -> Self {
+        RetryLayer {
+            settings: Arc::new(Settings {
+                policy,
+                budget,
+                admission,
+                stats,
+            }),
+            host_key: PhantomData,
+        }
+    }
+}
+
 impl<K> RetryLayer<K> {
     /// Shares `budget`: one per upstream cluster, so all its routes draw on it.
     pub fn with_budget(mut self, budget: Arc<RetryBudget>) -> Self {

@@ -86,10 +86,7 @@ impl Attempt {
             .breakers
             .get(plan.priority)
             .try_request()
-            .map_err(|open| {
-                cluster.stats.overflow.increment(1);
-                ProxyError::Overflow(open)
-            })?;
+            .map_err(|open| ProxyError::Overflow(cluster.overflowed(open)))?;
         let endpoint = pick(cluster, plan, req.extensions().get::<PreviousHosts<SocketAddr>>())?;
         if let Some(host) = req.extensions().get::<AttemptHost<SocketAddr>>() {
             host.record(endpoint.addr);
@@ -183,8 +180,7 @@ fn connect_failure(
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&e);
     while let Some(err) = source {
         if let Some(ConnectError::Overflow(_, open)) = err.downcast_ref::<ConnectError>() {
-            cluster.stats.overflow.increment(1);
-            return ProxyError::Overflow(*open);
+            return ProxyError::Overflow(cluster.overflowed(*open));
         }
         source = err.source();
     }

@@ -139,10 +139,12 @@ pub(super) async fn forward(
         match retry {
             Some(policy) => {
                 let limit = fwd.per_request_buffer_limit_bytes;
-                let layer = RetryLayer::new(RetryPolicy::from_config(policy, limit, attempt::classify))
-                    .with_budget(cluster.retry_budget.clone())
-                    .with_admission(cluster.breakers.admission(fwd.priority))
-                    .with_stats(cluster.retry_stats.clone());
+                let layer = RetryLayer::from_parts(
+                    RetryPolicy::from_config(policy, limit, attempt::classify),
+                    cluster.retry_budget.clone(),
+                    cluster.breakers.admission(fwd.priority),
+                    cluster.retry_stats.clone(),
+                );
                 layer.layer(attempt).oneshot(req).await
             }
             None => attempt.oneshot(req).await,

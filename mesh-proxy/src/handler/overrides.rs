@@ -10,6 +10,7 @@
 
 use http::HeaderMap;
 use mesh_core::policy::{Forward, RetryOn, RetryPolicy};
+use std::borrow::Cow;
 use std::time::Duration;
 
 const RQ_TIMEOUT: &str = "x-mesh-upstream-rq-timeout-ms";
@@ -18,25 +19,26 @@ const MAX_RETRIES: &str = "x-mesh-max-retries";
 const RETRY_ON: &str = "x-mesh-retry-on";
 const RETRY_GRPC_ON: &str = "x-mesh-retry-grpc-on";
 
-/// What a request runs under: the route's settings with the caller's overrides.
+/// What a request runs under: the route's settings with the caller's overrides. The
+/// route's retry policy is borrowed; only a request that overrides it gets a copy.
 #[derive(Debug)]
-pub(crate) struct Effective {
+pub(crate) struct Effective<'a> {
     pub(crate) timeout: Option<Duration>,
-    pub(crate) retry: Option<RetryPolicy>,
+    pub(crate) retry: Option<Cow<'a, RetryPolicy>>,
 }
 
-impl Effective {
+impl<'a> Effective<'a> {
     /// The route's own settings.
-    pub(crate) fn route(fwd: &Forward) -> Self {
+    pub(crate) fn route(fwd: &'a Forward) -> Self {
         Effective {
             timeout: fwd.timeout,
-            retry: fwd.retry_policy.clone(),
+            retry: fwd.retry_policy.as_ref().map(Cow::Borrowed),
         }
     }
 }
 
 /// Takes the control headers out of `headers` and applies them to the route's settings.
-pub(crate) fn take(headers: &mut HeaderMap, fwd: &Forward) -> Effective {
+pub(crate) fn take<'a>(headers: &mut HeaderMap, fwd: &'a Forward) -> Effective<'a> {
     let mut take = |name: &str| {
         headers
             .remove(name)
@@ -60,13 +62,17 @@ pub(crate) fn take(headers: &mut HeaderMap, fwd: &Forward) -> Effective {
         })
         .fold(RetryOn::NONE, RetryOn::union);
 
-    let mut retry = fwd.retry_policy.clone();
+    let mut retry = fwd.retry_policy.as_ref().map(Cow::Borrowed);
     // A per-try timeout bounds the single try of a route without retries too.
     if !extra_on.is_empty() || per_try.is_some() {
-        let policy = retry.get_or_insert_with(RetryPolicy::default);
+        let policy = retry
+            .get_or_insert_with(|| Cow::Owned(RetryPolicy::default()))
+            .to_mut();
         policy.retry_on = policy.retry_on.union(extra_on);
     }
-    if let Some(policy) = retry.as_mut() {
+    if (max_retries.is_some() || per_try.is_some())
+        && let Some(policy) = retry.as_mut().map(Cow::to_mut)
+    {
         if let Some(n) = max_retries.filter(|_| !policy.retry_on.is_empty()) {
             policy.num_retries = n;
         }

@@ -32,6 +32,7 @@ pub(crate) use breakers::Breakers;
 use membership::Discovered;
 use mesh_core::policy::{Cluster, Discovery, EndpointSet};
 use mesh_discovery::{SourceHandle, SourceStats};
+use mesh_filters::circuit_breaker::CircuitOpen;
 use mesh_filters::retry::{RetryBudget, RetryStats};
 use mesh_health::{EjectionSnapshot, HealthSnapshot, OutlierRecorder};
 use pickset::Pickset;
@@ -230,6 +231,13 @@ impl ClusterRuntime {
             self.stats.panic.increment(1);
         }
         hosts.members.get(i).map(|m| m.endpoint.clone())
+    }
+
+    /// Counts a refusal by one of this cluster's circuit breakers (Envoy's
+    /// `upstream_rq_pending_overflow`) and hands it back for the reply.
+    pub(crate) fn overflowed(&self, open: CircuitOpen) -> CircuitOpen {
+        self.stats.overflow.increment(1);
+        open
     }
 
     /// Records how a request to `endpoint` went, in one place: the cluster's stats, the
