@@ -9,14 +9,19 @@ use crate::stats::{Stats, names};
 use mesh_core::policy::Listener;
 use mesh_filters::rate_limit::{ConnectionLimit, ConnectionPermit, ConnectionRefused, TokenBucket};
 use metrics::Counter;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
+use crate::reload::{Live, Proto};
+use tokio::net::TcpListener;
+
+pub(crate) type Limits = (Option<std::num::NonZeroU32>, Option<mesh_core::policy::TokenBucket>);
 
 /// A listener's limits on new connections, checked as each one is accepted.
 #[derive(Debug)]
 pub(crate) struct Admission {
+    /// What it enforces: a reload that keeps these keeps this admission, with its count
+    /// of open connections.
+    pub(crate) limits: Limits,
     limit: ConnectionLimit,
     limited: Counter,
     rate_limited: Counter,
@@ -43,6 +48,7 @@ impl Admission {
             false => Counter::noop(),
         };
         Ok(Some(Admission {
+            limits: (listener.max_connections, listener.connection_rate_limit),
             limited: counter(listener.max_connections.is_some(), names::LISTENER_CX_LIMITED),
             rate_limited: counter(rate.is_some(), names::LISTENER_CX_RATE_LIMITED),
             limit: ConnectionLimit::new(listener.max_connections, rate),
@@ -65,22 +71,16 @@ impl Admission {
     }
 }
 
-/// Accepts until the drain starts, handing each connection that `admission` lets in to
-/// `serve`; a refused one is closed before anything is read from it.
-pub(crate) async fn accept_loop<F, Fut>(
-    listener: TcpListener,
-    mut drain: drain::Watch,
-    admission: Option<Admission>,
-    serve: F,
-) where
-    F: Fn(TcpStream, SocketAddr, drain::Watch) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
+/// Accepts until the drain starts or the configuration in force drops this listener,
+/// serving each connection its admission lets in with the configuration in force when it
+/// arrived; a refused one is closed before anything is read from it.
+pub(crate) async fn accept_loop(listener: TcpListener, mut drain: drain::Watch, live: Live) {
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((tcp, peer)) => {
-                    let permit = match &admission {
+                    let Some(state) = live.state() else { break };
+                    let permit = match &state.admission {
                         None => None,
                         Some(admission) => match admission.admit(peer) {
                             Some(permit) => Some(permit),
@@ -89,9 +89,12 @@ pub(crate) async fn accept_loop<F, Fut>(
                         },
                     };
                     let _ = tcp.set_nodelay(true);
-                    let connection = serve(tcp, peer, drain.clone());
+                    let (drain, live) = (drain.clone(), live.clone());
                     tokio::spawn(async move {
-                        connection.await;
+                        match &state.proto {
+                            Proto::Http(server) => server.clone().serve(tcp, peer, drain, live).await,
+                            Proto::Tcp(proxy) => proxy.clone().serve(tcp, peer, drain).await,
+                        }
                         // The slot is the connection's until its task ends.
                         drop(permit);
                     });

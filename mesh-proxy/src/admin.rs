@@ -5,14 +5,13 @@
 //! | `/ready`            | 200 `LIVE`, or 503 `DRAINING` once a drain has begun        |
 //! | `/stats/prometheus` | request counts by listener, cluster and response code       |
 //! | `/clusters`         | Envoy's text form per endpoint: `weight`, `zone`, `health_flags`, `rq_active`, `rq_total`, `rq_success`, `rq_error`, `success_rate` (`web::127.0.0.1:8081::weight::1`); `?format=json` for JSON |
-//! | `/config_dump`      | the effective (validated, defaults filled) config as JSON   |
+//! | `/config_dump`      | the configuration in force (validated, defaults filled) as JSON, with its `version_info` |
 //!
 //! It serves HTTP/1.1 only, is not counted in the drain (it stays up while the
 //! data listeners drain) and should be bound to loopback.
 
 use crate::body::{ProxyBody, full};
-use crate::stats::Stats;
-use crate::upstream::Upstreams;
+use crate::reload::Runtime;
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -24,9 +23,7 @@ use tokio::net::TcpListener;
 
 #[derive(Debug)]
 pub(crate) struct Admin {
-    pub(crate) stats: Stats,
-    pub(crate) upstreams: Arc<Upstreams>,
-    pub(crate) config_dump: String,
+    pub(crate) runtime: Arc<Runtime>,
     /// Set when a drain begins. A flag, not a drain watch: the admin must never hold a drain up.
     pub(crate) draining: Arc<AtomicBool>,
 }
@@ -34,11 +31,7 @@ pub(crate) struct Admin {
 impl Admin {
     /// Serves until aborted (at shutdown), holding the clusters' control loops so they
     /// stop with it rather than with whoever held the `Running` handle.
-    pub(crate) async fn run(
-        self: Arc<Self>,
-        listener: TcpListener,
-        _controls: Vec<crate::upstream::membership::Control>,
-    ) {
+    pub(crate) async fn run(self: Arc<Self>, listener: TcpListener) {
         loop {
             let tcp = match listener.accept().await {
                 Ok((tcp, _)) => tcp,
@@ -77,7 +70,11 @@ impl Admin {
             "/stats/prometheus" => text(StatusCode::OK, self.prometheus()),
             "/clusters" if json => reply(StatusCode::OK, "application/json", self.clusters_json()),
             "/clusters" => text(StatusCode::OK, self.clusters_text()),
-            "/config_dump" => reply(StatusCode::OK, "application/json", self.config_dump.clone()),
+            "/config_dump" => reply(
+                StatusCode::OK,
+                "application/json",
+                self.runtime.current.load().dump.clone(),
+            ),
             "/" => text(
                 StatusCode::OK,
                 "/ready\n/stats/prometheus\n/clusters\n/config_dump\n".into(),
@@ -89,14 +86,14 @@ impl Admin {
     /// The recorder's metrics plus the control loops' counters, read live from their
     /// snapshots (health-check counts change without waking the membership task).
     fn prometheus(&self) -> String {
-        let mut out = self.stats.render();
-        crate::live_stats::render(&mut out, &self.upstreams.clusters);
+        let mut out = self.runtime.stats.render();
+        crate::live_stats::render(&mut out, &self.runtime.current.load().upstreams.clusters);
         out
     }
 
     fn clusters_text(&self) -> String {
         let mut out = String::new();
-        for c in &self.upstreams.clusters {
+        for c in &self.runtime.current.load().upstreams.clusters {
             let name = &c.policy.name;
             let health = c.health.load();
             let ejections = c.ejections.load();
@@ -124,6 +121,9 @@ impl Admin {
 
     fn clusters_json(&self) -> String {
         let clusters: Vec<_> = self
+            .runtime
+            .current
+            .load()
             .upstreams
             .clusters
             .iter()

@@ -26,6 +26,7 @@ mod handler;
 mod idle;
 mod listener;
 mod live_stats;
+mod reload;
 mod stats;
 mod tcp;
 mod tls;
@@ -34,11 +35,13 @@ mod upstream;
 
 pub use body::{ProxyBody, ResponseTimeout};
 pub use drain::DrainOutcome;
+pub use reload::ReloadError;
+pub use reload::trigger::{ConfigWatch, DEFAULT_WATCH_INTERVAL};
 pub use stats::names as stat_names;
 pub use tls::TlsConfigError;
 pub use upstream::{BalancerError, ConnectError};
 
-use mesh_core::policy::{Bootstrap, ListenerKind};
+use mesh_core::policy::Bootstrap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -79,129 +82,76 @@ pub enum StartError {
 /// call [`Running::shutdown`] to drain it.
 #[derive(Debug)]
 pub struct Running {
-    listeners: Vec<(String, SocketAddr)>,
+    runtime: Arc<reload::Runtime>,
     admin_addr: SocketAddr,
-    drain: drain::Signal,
-    drain_timeout: Duration,
     draining: Arc<AtomicBool>,
-    /// Also owns the clusters' control loops (health checks, outlier detection), so they
-    /// live exactly as long as the proxy: past a dropped `Running`, until `shutdown`.
+    /// Also owns the runtime (and so the clusters' control loops), so the proxy lives
+    /// past a dropped `Running`, until `shutdown`.
     admin_task: JoinHandle<()>,
 }
 
 impl Running {
-    /// The bound address of listener `name` (useful with port 0).
+    /// The bound address of listener `name` (useful with port 0) in the configuration
+    /// in force.
     pub fn listener_addr(&self, name: &str) -> Option<SocketAddr> {
-        self.listeners.iter().find(|(n, _)| n == name).map(|(_, a)| *a)
+        self.runtime.current.load().listener_addr(name)
     }
 
     pub fn admin_addr(&self) -> SocketAddr {
         self.admin_addr
     }
 
+    /// The version of the configuration in force: 1 at start, one more per applied reload.
+    pub fn config_version(&self) -> u64 {
+        self.runtime.current.load().version
+    }
+
+    /// Puts `config` in force without dropping a request (see the `reload` module), or
+    /// refuses it, logged and counted, and keeps the configuration in force. Returns the
+    /// new version.
+    pub async fn reload(&self, config: &Bootstrap) -> Result<u64, ReloadError> {
+        self.runtime.reload(config).await
+    }
+
+    /// Reloads from `path` whenever its content changes and on `SIGHUP`, for as long as
+    /// the returned handle lives.
+    pub fn watch_config(&self, path: impl Into<std::path::PathBuf>, interval: Duration) -> ConfigWatch {
+        reload::trigger::spawn(&self.runtime, path.into(), interval)
+    }
+
     /// Stops accepting, lets in-flight requests finish for up to the configured
     /// `drain_timeout`, closes what is left, then stops the admin listener.
     pub async fn shutdown(self) -> DrainOutcome {
         self.draining.store(true, Ordering::Relaxed);
-        let outcome = self.drain.drain(self.drain_timeout).await;
+        let outcome = self.runtime.shutdown().await;
         self.admin_task.abort();
         outcome
     }
 }
 
-async fn bind(name: &str, address: SocketAddr) -> Result<TcpListener, StartError> {
-    TcpListener::bind(address)
-        .await
-        .map_err(|source| StartError::Bind {
-            name: name.to_owned(),
-            address,
-            source,
-        })
-}
-
 /// Binds every listener and the admin, then starts serving. All binds happen
 /// before anything is spawned, so a failure leaves nothing half-started.
 pub async fn start(config: Bootstrap) -> Result<Running, StartError> {
-    unenforced::refuse(&config)?;
-    let stats = stats::Stats::new();
-    let (upstreams, discovered) = upstream::Upstreams::build(&config, &stats)?;
-    let upstreams = Arc::new(upstreams);
-    let controls = upstream::membership::start(&upstreams, discovered);
-
-    let mut bound = Vec::with_capacity(config.listeners.len());
-    for l in &config.listeners {
-        let tls = match &l.tls {
-            Some(t) => Some(tls::server_config(t).map_err(|source| StartError::ListenerTls {
-                name: l.name.clone(),
-                source,
-            })?),
-            None => None,
-        };
-        // Built before anything is spawned, so a refusal leaves nothing half-started.
-        let admission = accept::Admission::build(l, &stats)?;
-        let filters = match &l.kind {
-            ListenerKind::Http(h) => handler::RouteFilters::build(&l.name, h, &stats)?,
-            ListenerKind::Tcp(_) => handler::RouteFilters::none(),
-        };
-        bound.push((l, bind(&l.name, l.address).await?, tls, admission, filters));
-    }
-    let admin_listener = bind("admin", config.admin.address).await?;
-    let admin_addr = admin_listener.local_addr().map_err(|source| StartError::Bind {
+    let admin_listener = TcpListener::bind(config.admin.address)
+        .await
+        .and_then(|l| Ok((l.local_addr()?, l)));
+    let (admin_addr, admin_listener) = admin_listener.map_err(|source| StartError::Bind {
         name: "admin".into(),
         address: config.admin.address,
         source,
     })?;
-
-    let (signal, watch) = drain::channel();
-    let mut listeners = Vec::with_capacity(bound.len());
-    for (l, tcp, tls, admission, filters) in bound {
-        let local = tcp.local_addr().unwrap_or(l.address);
-        listeners.push((l.name.clone(), local));
-        tracing::info!(listener = %l.name, address = %local, "listening");
-        match &l.kind {
-            ListenerKind::Http(h) => {
-                let router = handler::Router::new(
-                    h.clone(),
-                    filters,
-                    upstreams.clone(),
-                    stats.listener(&l.name),
-                    watch.clone(),
-                );
-                let server = Arc::new(listener::HttpServer::new(Arc::new(router), tls, &h.options));
-                let serve = move |s, peer, w| server.clone().serve(s, peer, w);
-                tokio::spawn(accept::accept_loop(tcp, watch.clone(), admission, serve));
-            }
-            ListenerKind::Tcp(t) => {
-                let proxy = Arc::new(tcp::TcpProxy {
-                    upstreams: upstreams.clone(),
-                    cluster: t.cluster.index,
-                    tls,
-                    idle_timeout: t.idle_timeout,
-                    connections: stats.plain(stats::names::TCP_UPSTREAM_CX, ("listener", &l.name)),
-                });
-                let serve = move |s, peer, w| proxy.clone().serve(s, peer, w);
-                tokio::spawn(accept::accept_loop(tcp, watch.clone(), admission, serve));
-            }
-        }
-    }
-    drop(watch);
-
+    let runtime = reload::Runtime::start(&config, stats::Stats::new()).await?;
     let draining = Arc::new(AtomicBool::new(false));
     let admin = Arc::new(admin::Admin {
-        stats,
-        upstreams,
-        config_dump: serde_json::to_string_pretty(&config)
-            .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),
+        runtime: runtime.clone(),
         draining: draining.clone(),
     });
-    let admin_task = tokio::spawn(admin.run(admin_listener, controls));
+    let admin_task = tokio::spawn(admin.run(admin_listener));
     tracing::info!(address = %admin_addr, "admin listening");
 
     Ok(Running {
-        listeners,
+        runtime,
         admin_addr,
-        drain: signal,
-        drain_timeout: config.drain_timeout,
         draining,
         admin_task,
     })

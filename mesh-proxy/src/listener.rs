@@ -10,6 +10,7 @@
 use crate::drain;
 use crate::framing::{Framing, FramingIo};
 use crate::handler::{ConnInfo, Router};
+use crate::reload::Live;
 use crate::idle::{Activity, IdleIo, idle_or_forever};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -56,7 +57,13 @@ impl HttpServer {
         }
     }
 
-    pub(crate) async fn serve(self: Arc<Self>, tcp: TcpStream, peer: SocketAddr, mut drain: drain::Watch) {
+    pub(crate) fn router(&self) -> &Arc<Router> {
+        &self.router
+    }
+
+    /// Serves one connection: connection settings from this configuration, and each
+    /// request on the router `live` has in force when it starts.
+    pub(crate) async fn serve(self: Arc<Self>, tcp: TcpStream, peer: SocketAddr, mut drain: drain::Watch, live: Live) {
         // hyper starts its header timer only once the auto builder has read enough to choose
         // HTTP/1 (the first byte), or after the TLS handshake (which has its own, longer timeout),
         // so a client that connects and never sends anything would escape
@@ -82,10 +89,11 @@ impl HttpServer {
                     peer,
                     tls: false,
                     trusted,
+                    drain: drain.clone(),
                 };
                 let framing = Arc::new(Framing::default());
                 let io = TokioIo::new(FramingIo::new(io, framing.clone()));
-                self.serve_conn(&self.auto, io, info, Some(framing), &activity, drain)
+                self.serve_conn(&self.auto, io, info, Some(framing), &activity, drain, live)
                     .await;
             }
             Some(config) => {
@@ -99,15 +107,16 @@ impl HttpServer {
                     peer,
                     tls: true,
                     trusted,
+                    drain: drain.clone(),
                 };
                 if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
                     let io = TokioIo::new(stream);
-                    self.serve_conn(&self.h2_only, io, info, None, &activity, drain)
+                    self.serve_conn(&self.h2_only, io, info, None, &activity, drain, live)
                         .await;
                 } else {
                     let framing = Arc::new(Framing::default());
                     let io = TokioIo::new(FramingIo::new(stream, framing.clone()));
-                    self.serve_conn(&self.h1_only, io, info, Some(framing), &activity, drain)
+                    self.serve_conn(&self.h1_only, io, info, Some(framing), &activity, drain, live)
                         .await;
                 }
             }
@@ -122,10 +131,12 @@ impl HttpServer {
         framing: Option<Arc<Framing>>,
         activity: &Activity,
         mut drain: drain::Watch,
+        live: Live,
     ) where
         I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     {
-        let router = self.router.clone();
+        let own = self.router.clone();
+        let peer = info.peer;
         let max_head = self.max_request_head;
         let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
             let h1 = req.version() <= hyper::Version::HTTP_11;
@@ -133,12 +144,15 @@ impl HttpServer {
                 req.extensions_mut().insert(ConflictingFraming);
             }
             let too_large = h1 && h1_head_len(&req) > max_head;
-            let router = router.clone();
+            // Requests follow reloads; once this listener is gone they finish on the
+            // configuration the connection started with while it drains.
+            let router = live.router().unwrap_or_else(|| own.clone());
+            let info = info.clone();
             async move {
                 if too_large {
                     return Ok::<_, Infallible>(head_too_large());
                 }
-                Ok(router.handle(req, info).await)
+                Ok(router.handle(req, &info).await)
             }
         });
         let conn = builder.serve_connection_with_upgrades(io, service);
@@ -149,7 +163,7 @@ impl HttpServer {
             tokio::select! {
                 result = conn.as_mut() => {
                     if let Err(e) = result {
-                        tracing::debug!(peer = %info.peer, error = %e, "connection ended with an error");
+                        tracing::debug!(%peer, error = %e, "connection ended with an error");
                     }
                     break;
                 }
@@ -159,7 +173,7 @@ impl HttpServer {
                 }
                 () = closing.closing(), if draining => break,
                 () = idle_or_forever(activity, self.idle_timeout) => {
-                    tracing::debug!(peer = %info.peer, "idle timeout");
+                    tracing::debug!(%peer, "idle timeout");
                     break;
                 }
             }

@@ -7,7 +7,7 @@ use crate::upstream::ClusterRuntime;
 use mesh_filters::circuit_breaker::Remaining;
 use std::fmt::Write as _;
 
-pub(crate) fn render(out: &mut String, clusters: &[ClusterRuntime]) {
+pub(crate) fn render(out: &mut String, clusters: &[std::sync::Arc<ClusterRuntime>]) {
     let mut family = |name: &str, kind: &str, rows: Vec<(&str, u64)>| {
         if rows.is_empty() {
             return;
@@ -129,7 +129,7 @@ pub(crate) fn render(out: &mut String, clusters: &[ClusterRuntime]) {
 }
 
 /// Envoy's `circuit_breakers.<priority>.remaining_*` gauges.
-fn breaker_gauges(out: &mut String, clusters: &[ClusterRuntime]) {
+fn breaker_gauges(out: &mut String, clusters: &[std::sync::Arc<ClusterRuntime>]) {
     type Read = fn(&Remaining) -> u32;
     let gauges: [(&str, Read); 4] = [
         ("cx", |r| r.connections),

@@ -81,6 +81,8 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        // Edits to the file, and SIGHUP, reload it without dropping a request.
+        let _watch = proxy.watch_config(path, mesh_proxy::DEFAULT_WATCH_INTERVAL);
         mesh_proxy::shutdown_signal().await;
         tracing::info!("signal received; draining");
         let outcome = proxy.shutdown().await;

@@ -37,6 +37,12 @@ pub mod names {
     /// Connections closed at accept by the `connection_rate_limit` bucket (Envoy's network
     /// `local_ratelimit` `rate_limited`).
     pub const LISTENER_CX_RATE_LIMITED: &str = "mesh_listener_cx_rate_limited_total";
+    /// Configurations applied by a reload (the file changed, SIGHUP, or `Running::reload`).
+    pub const SERVER_CONFIG_RELOAD: &str = "mesh_server_config_reload_total";
+    /// Reloads refused (invalid file, unbindable listener ...); the old configuration serves on.
+    pub const SERVER_CONFIG_RELOAD_REJECTED: &str = "mesh_server_config_reload_rejected_total";
+    /// The version of the configuration in force: 1 at start, one more per applied reload.
+    pub const SERVER_CONFIG_VERSION: &str = "mesh_server_config_version";
 }
 
 #[derive(Clone)]
@@ -102,6 +108,14 @@ impl Stats {
             membership_change: one(names::MEMBERSHIP_CHANGE),
             overflow: one(names::UPSTREAM_RQ_OVERFLOW),
         }
+    }
+
+    pub(crate) fn unlabelled(&self, name: &'static str) -> Counter {
+        self.counter(name, Vec::new())
+    }
+
+    pub(crate) fn unlabelled_gauge(&self, name: &'static str) -> Gauge {
+        self.gauge(name, Vec::new())
     }
 
     pub(crate) fn plain(&self, name: &'static str, label: (&'static str, &str)) -> Counter {

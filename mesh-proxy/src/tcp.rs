@@ -24,7 +24,7 @@ pub(crate) struct TcpProxy {
 
 impl TcpProxy {
     fn cluster(&self) -> Option<&ClusterRuntime> {
-        self.upstreams.clusters.get(self.cluster)
+        self.upstreams.clusters.get(self.cluster).map(|c| &**c)
     }
 
     pub(crate) async fn serve(self: Arc<Self>, tcp: TcpStream, peer: SocketAddr, drain: drain::Watch) {

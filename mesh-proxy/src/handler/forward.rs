@@ -42,7 +42,7 @@ pub(super) async fn forward(
     mut req: Request<Incoming>,
     fwd: &Forward,
     target: Target<'_>,
-    conn: ConnInfo,
+    conn: &ConnInfo,
 ) -> Result<Response<ProxyBody>, ProxyError> {
     let cluster_ref = match &fwd.clusters {
         ClusterSpecifier::Cluster(c) => c,
@@ -177,7 +177,7 @@ pub(super) async fn forward(
         upgrade::splice(
             downstream,
             hyper::upgrade::on(&mut response),
-            router.drain.clone(),
+            conn.drain.clone(),
         );
     }
     let (mut parts, body) = response.into_parts();

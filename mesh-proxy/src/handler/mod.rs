@@ -30,12 +30,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// What the request path knows about the downstream connection.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct ConnInfo {
     pub(crate) peer: SocketAddr,
     pub(crate) tls: bool,
     /// The peer is in the listener's `trusted_cidrs`: its `x-mesh-*` headers count.
     pub(crate) trusted: bool,
+    /// The connection's drain, handed to upgraded tunnels, which outlive their request.
+    pub(crate) drain: drain::Watch,
 }
 
 #[derive(Debug)]
@@ -45,8 +47,6 @@ pub(crate) struct Router {
     filters: RouteFilters,
     upstreams: Arc<Upstreams>,
     stats: CodeCounters,
-    /// Held so upgraded tunnels, which outlive their HTTP connection, are drained too.
-    drain: drain::Watch,
 }
 
 /// The route chosen for a request, with what forwarding needs from the match.
@@ -62,18 +62,16 @@ impl Router {
         filters: RouteFilters,
         upstreams: Arc<Upstreams>,
         stats: CodeCounters,
-        drain: drain::Watch,
     ) -> Self {
         Router {
             policy,
             filters,
             upstreams,
             stats,
-            drain,
         }
     }
 
-    pub(crate) async fn handle(&self, req: Request<Incoming>, conn: ConnInfo) -> Response<ProxyBody> {
+    pub(crate) async fn handle(&self, req: Request<Incoming>, conn: &ConnInfo) -> Response<ProxyBody> {
         let grpc = is_grpc(req.headers());
         let response = match self.dispatch(req, conn).await {
             Ok(r) => r,
@@ -89,7 +87,7 @@ impl Router {
     async fn dispatch(
         &self,
         mut req: Request<Incoming>,
-        conn: ConnInfo,
+        conn: &ConnInfo,
     ) -> Result<Response<ProxyBody>, ProxyError> {
         check_framing(&req)?;
         // Before routing, so an untrusted peer can neither steer a route that matches on
@@ -140,7 +138,7 @@ impl Router {
 }
 
 /// What routing and redirects look at in a request.
-fn head<'a, B>(req: &'a Request<B>, authority: &'a Authority, conn: ConnInfo) -> RequestHead<'a> {
+fn head<'a, B>(req: &'a Request<B>, authority: &'a Authority, conn: &ConnInfo) -> RequestHead<'a> {
     RequestHead {
         method: req.method(),
         authority: authority.as_str(),

@@ -13,7 +13,7 @@
 
 use super::hosts::HostSet;
 use super::pickset::Pickset;
-use super::{ClusterRuntime, Endpoint, Upstreams};
+use super::{ClusterRuntime, Endpoint};
 use mesh_core::policy::EndpointSet;
 use mesh_discovery::SourceHandle;
 use mesh_health::{
@@ -22,7 +22,7 @@ use mesh_health::{
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
 /// Keeps a cluster's control loops alive; dropping it stops them.
 #[derive(Debug)]
@@ -30,50 +30,64 @@ use tokio::sync::watch;
 pub(crate) enum Control {
     Health(HealthCheckerHandle),
     Outlier(OutlierDetectorHandle),
-    Discovery(SourceHandle),
+    /// Dropped, it stops the membership loop, which may otherwise follow a discovery
+    /// source a newer generation of the cluster still uses.
+    Membership(oneshot::Sender<()>),
+}
+
+/// One cluster's control loops and its discovery source (kept for a reload that
+/// rebuilds the cluster with the same `discovery`).
+#[derive(Debug)]
+pub(crate) struct Controls {
+    pub(crate) discovery: Discovered,
+    _loops: Vec<Control>,
 }
 
 /// A cluster's discovery source: its endpoint sets, and the task that watches for
 /// them (`None` for a static cluster).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Discovered {
+    pub(crate) spec: mesh_core::policy::Discovery,
     pub(crate) sets: watch::Receiver<Arc<EndpointSet>>,
-    pub(crate) source: Option<SourceHandle>,
+    pub(crate) source: Option<Arc<SourceHandle>>,
+    /// The first set is a placeholder until the source answers (the registry).
+    pub(crate) starts_empty: bool,
 }
 
-/// Starts every cluster's health checker and outlier detector, and a membership task
-/// for each cluster that has one of them or a dynamic discovery source.
-pub(crate) fn start(upstreams: &Arc<Upstreams>, discovered: Vec<Discovered>) -> Vec<Control> {
-    let mut controls = Vec::new();
-    for (i, (c, found)) in upstreams.clusters.iter().zip(discovered).enumerate() {
-        let (hosts_tx, hosts) = watch::channel(c.hosts.load().addrs());
-        let name = c.policy.name.as_str();
-        let health = (!c.policy.health_checks.is_empty()).then(|| {
-            let checks = c.policy.health_checks.clone();
-            let (rx, handle) = mesh_health::HealthChecker::spawn(name, checks, hosts.clone());
-            controls.push(Control::Health(handle));
-            let _ = c.health_rx.set(rx.clone());
-            rx
-        });
-        let ejections = c.policy.outlier_detection.clone().map(|policy| {
-            let (recorder, rx, handle) = OutlierDetector::spawn(name, policy, hosts.clone());
-            let _ = c.outlier.set(recorder);
-            controls.push(Control::Outlier(handle));
-            let _ = c.ejections_rx.set(rx.clone());
-            rx
-        });
-        let dynamic = found.source.is_some();
-        controls.extend(found.source.map(Control::Discovery));
-        if dynamic || health.is_some() || ejections.is_some() {
-            let sources = Sources {
-                discovery: Some(found.sets),
-                health,
-                ejections,
-            };
-            tokio::spawn(follow(upstreams.clone(), i, sources, hosts_tx));
-        }
+/// Starts the cluster's health checker and outlier detector, and a membership task if
+/// it has one of them or a dynamic discovery source.
+pub(crate) fn start(c: &Arc<ClusterRuntime>, found: Discovered) -> Controls {
+    let mut loops = Vec::new();
+    let (hosts_tx, hosts) = watch::channel(c.hosts.load().addrs());
+    let name = c.policy.name.as_str();
+    let health = (!c.policy.health_checks.is_empty()).then(|| {
+        let checks = c.policy.health_checks.clone();
+        let (rx, handle) = mesh_health::HealthChecker::spawn(name, checks, hosts.clone());
+        loops.push(Control::Health(handle));
+        let _ = c.health_rx.set(rx.clone());
+        rx
+    });
+    let ejections = c.policy.outlier_detection.clone().map(|policy| {
+        let (recorder, rx, handle) = OutlierDetector::spawn(name, policy, hosts.clone());
+        let _ = c.outlier.set(recorder);
+        loops.push(Control::Outlier(handle));
+        let _ = c.ejections_rx.set(rx.clone());
+        rx
+    });
+    if found.source.is_some() || health.is_some() || ejections.is_some() {
+        let sources = Sources {
+            discovery: Some(found.sets.clone()),
+            health,
+            ejections,
+        };
+        let (stop, stopped) = oneshot::channel();
+        loops.push(Control::Membership(stop));
+        tokio::spawn(follow(c.clone(), sources, hosts_tx, stopped));
     }
-    controls
+    Controls {
+        discovery: found,
+        _loops: loops,
+    }
 }
 
 /// What one membership loop follows; each `None` once its sender is gone.
@@ -120,14 +134,11 @@ impl ClusterRuntime {
 /// The control loop of one cluster: recompute the members and republish on every
 /// change of a source, until every source stops.
 async fn follow(
-    upstreams: Arc<Upstreams>,
-    cluster: usize,
+    runtime: Arc<ClusterRuntime>,
     mut sources: Sources,
     hosts: watch::Sender<Vec<SocketAddr>>,
+    mut stopped: oneshot::Receiver<()>,
 ) {
-    let Some(runtime) = upstreams.clusters.get(cluster) else {
-        return;
-    };
     let Some(mut set) = latest(&mut sources.discovery) else {
         return;
     };
@@ -164,6 +175,7 @@ async fn follow(
             changed = changed(&mut sources.discovery) => if let Some(s) = changed { set = s },
             changed = changed(&mut sources.health) => if let Some(s) = changed { health = Some(s) },
             changed = changed(&mut sources.ejections) => if let Some(s) = changed { ejections = Some(s) },
+            _ = &mut stopped => break,
         }
         if sources.discovery.is_none() && sources.health.is_none() && sources.ejections.is_none() {
             break;

@@ -10,6 +10,7 @@
 //! [`Load`]: mesh_lb::Load
 
 mod balancer;
+mod build;
 mod breakers;
 mod connector;
 mod endpoint;
@@ -29,9 +30,10 @@ use crate::stats::ClusterStats;
 use crate::tls::{ClientTls, client_tls};
 use arc_swap::{ArcSwap, ArcSwapOption};
 pub(crate) use breakers::Breakers;
+pub(crate) use build::Warming;
 use membership::Discovered;
-use mesh_core::policy::{Cluster, Discovery, EndpointSet};
-use mesh_discovery::{SourceHandle, SourceStats};
+use mesh_core::policy::Cluster;
+use mesh_discovery::SourceStats;
 use mesh_filters::circuit_breaker::CircuitOpen;
 use mesh_filters::retry::{RetryBudget, RetryStats};
 use mesh_health::{EjectionSnapshot, HealthSnapshot, OutlierRecorder};
@@ -39,10 +41,15 @@ use pickset::Pickset;
 use std::sync::Arc;
 use std::sync::OnceLock;
 
-/// All clusters, indexed like `Bootstrap::clusters` (routes hold those indices).
+/// One configuration's clusters, indexed like its `Bootstrap::clusters` (routes hold
+/// those indices). A cluster whose policy a reload leaves alone is the same
+/// [`ClusterRuntime`] in both generations, with its pools, health and ejections.
 #[derive(Debug)]
 pub(crate) struct Upstreams {
-    pub(crate) clusters: Vec<ClusterRuntime>,
+    pub(crate) clusters: Vec<Arc<ClusterRuntime>>,
+    /// Each cluster's control loops, beside it; a cluster's loops stop when the last
+    /// generation (and in-flight request) using it is gone.
+    controls: Vec<Arc<membership::Controls>>,
 }
 
 #[derive(Debug)]
@@ -77,95 +84,10 @@ pub(crate) struct ClusterRuntime {
 /// Where the callers are: this proxy's zone and how its service spreads over zones
 /// (from `cluster_manager.local_cluster_name`, as it was at start), for zone-aware
 /// routing.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ZoneContext {
     pub(crate) local_zone: String,
     pub(crate) callers: Vec<(String, usize)>,
-}
-
-impl Upstreams {
-    /// Every cluster with its first members (an endpoints file is read now: a bad one
-    /// stops the start), and the discovery sources the membership tasks will follow.
-    pub(crate) fn build(
-        config: &mesh_core::policy::Bootstrap,
-        stats: &crate::stats::Stats,
-    ) -> Result<(Self, Vec<Discovered>), crate::StartError> {
-        let discovered = config
-            .clusters
-            .iter()
-            .map(discover)
-            .collect::<Result<Vec<_>, _>>()?;
-        let local = config.local_cluster.as_ref().map(|c| c.index);
-        let zones = config
-            .node
-            .zone
-            .clone()
-            .zip(local.and_then(|i| discovered.get(i)))
-            .map(|(local_zone, found)| {
-                let mut callers: Vec<(String, usize)> = Vec::new();
-                for e in &found.sets.borrow().endpoints {
-                    let zone = e.zone.clone().unwrap_or_default();
-                    match callers.iter_mut().find(|(z, _)| *z == zone) {
-                        Some((_, n)) => *n += 1,
-                        None => callers.push((zone, 1)),
-                    }
-                }
-                ZoneContext { local_zone, callers }
-            });
-        let clusters = config
-            .clusters
-            .iter()
-            .zip(&discovered)
-            .enumerate()
-            // The local cluster itself is not routed by zone.
-            .map(|(i, (c, found))| {
-                let zones = zones.clone().filter(|_| Some(i) != local);
-                ClusterRuntime::build(c, found, stats, zones)
-            })
-            .collect::<Result<_, _>>()?;
-        Ok((Upstreams { clusters }, discovered))
-    }
-}
-
-/// A cluster's discovery source, started; a static cluster's list as a set that never
-/// changes.
-fn discover(cluster: &Cluster) -> Result<Discovered, crate::StartError> {
-    match &cluster.discovery {
-        Discovery::Static => Ok(Discovered {
-            sets: mesh_discovery::fixed(EndpointSet {
-                version: None,
-                endpoints: cluster.endpoints.clone(),
-            }),
-            source: None,
-        }),
-        Discovery::Registry(registry) => {
-            use mesh_discovery::registry::{RegistrySource, RegistrySourceOptions, ServiceName};
-            let refused = |reason: String| crate::StartError::Registry {
-                cluster: cluster.name.clone(),
-                reason,
-            };
-            let service = ServiceName::new(&registry.service).map_err(|e| refused(e.to_string()))?;
-            // Starts empty and fills on the registry's first answer: a registry that is
-            // down at start must not stop the proxy (the cluster answers 503 until then).
-            let source = RegistrySource::new(registry.address, service, RegistrySourceOptions::default());
-            let (sets, handle) = source.start().map_err(|e| refused(e.to_string()))?;
-            Ok(Discovered {
-                sets,
-                source: Some(handle),
-            })
-        }
-        Discovery::File(file) => {
-            let source = mesh_discovery::FileSource::new(file.path.clone(), file.refresh_interval);
-            let (sets, handle) = source.start().map_err(|source| crate::StartError::Discovery {
-                cluster: cluster.name.clone(),
-                source,
-            })?;
-            Ok(Discovered {
-                sets,
-                source: Some(handle),
-            })
-        }
-    }
 }
 
 impl ClusterRuntime {
@@ -214,7 +136,7 @@ impl ClusterRuntime {
             outlier: OnceLock::new(),
             health_rx: OnceLock::new(),
             ejections_rx: OnceLock::new(),
-            discovery: found.source.as_ref().map(SourceHandle::stats),
+            discovery: found.source.as_ref().map(|s| s.stats()),
             breakers,
             retry_budget: Arc::new(RetryBudget::default()),
             retry_stats: Arc::new(RetryStats::default()),

@@ -73,11 +73,6 @@ pub(crate) struct Admitted<B> {
 }
 
 impl RouteFilters {
-    /// A listener without filters (tcp listeners, and tests).
-    pub(crate) fn none() -> Self {
-        Self::default()
-    }
-
     /// Runs `route`'s rate limit and then its fault on `request`; `vhost` and `route` must be
     /// what `hosts` selected. An empty bucket is [`ProxyError::RateLimited`], an injected abort
     /// [`ProxyError::FaultAbort`].

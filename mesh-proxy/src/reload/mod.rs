@@ -1,0 +1,265 @@
+//! Configuration changes without dropped requests.
+//!
+//! Policy: a new configuration is built whole beside the one in force — clusters (an
+//! unchanged cluster is reused with its pools, health and ejections; see
+//! `upstream::build`), listener states, new sockets — and new clusters fed by a source that
+//! starts empty are warmed (up to 15s, Envoy's `initial_fetch_timeout`) before anything
+//! changes. Then one atomic store puts the new [`Generation`] in force:
+//!
+//! - a request that started keeps the router and clusters it started with to the end;
+//! - the next request, on a new or an existing connection, uses the new configuration;
+//! - a listener of the same name and address keeps its socket (nothing is refused while
+//!   the switch happens); a new one is bound; a removed one stops accepting and drains
+//!   (HTTP/1 closes after the in-flight request, HTTP/2 sends GOAWAY) for `drain_timeout`.
+//!
+//! Failure: anything that fails while building (invalid config, a port that cannot be
+//! bound, an endpoints file that cannot be read, a TLS file) refuses the whole reload: it
+//! is logged and counted in `mesh_server_config_reload_rejected_total`, and the
+//! configuration in force serves on untouched. `admin.address` cannot change on reload.
+//!
+//! Placement: [`Runtime`] is the control plane's side, serialised by one async mutex; the
+//! request path only loads the current generation (see [`Live`]).
+
+mod generation;
+mod listeners;
+pub(crate) mod trigger;
+
+pub(crate) use generation::{Generation, ListenerState, Live, Proto};
+
+use crate::drain::{self, DrainOutcome};
+use crate::stats::{Stats, names};
+use crate::upstream::Upstreams;
+use crate::{StartError, unenforced};
+use arc_swap::ArcSwap;
+use listeners::{NewSlot, Slot};
+use mesh_core::policy::Bootstrap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a reload waits for a new cluster's discovery to answer before going ahead.
+const WARMING_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Why a new configuration was not applied; the one in force serves on.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error(transparent)]
+    Invalid(#[from] mesh_core::policy::InvalidConfig),
+    #[error(transparent)]
+    Refused(#[from] StartError),
+    #[error("{key}: cannot change on reload (was {was}, now {now}); restart the proxy to change it")]
+    Fixed { key: &'static str, was: String, now: String },
+}
+
+/// The configuration in force and what outlives it: listener slots and stats.
+#[derive(Debug)]
+pub(crate) struct Runtime {
+    pub(crate) current: Arc<ArcSwap<Generation>>,
+    pub(crate) stats: Stats,
+    admin: SocketAddr,
+    slots: tokio::sync::Mutex<Slots>,
+}
+
+#[derive(Debug)]
+struct Slots {
+    open: Vec<Slot>,
+    next_id: usize,
+    drain_timeout: Duration,
+}
+
+/// A configuration built and ready to be put in force.
+struct Prepared {
+    generation: Generation,
+    /// Open slots the new configuration keeps; the others drain.
+    kept: Vec<usize>,
+    bound: Vec<NewSlot>,
+    next_id: usize,
+}
+
+impl Runtime {
+    /// Builds the first configuration and starts serving it.
+    pub(crate) async fn start(config: &Bootstrap, stats: Stats) -> Result<Arc<Self>, StartError> {
+        let none = Slots {
+            open: Vec::new(),
+            next_id: 0,
+            drain_timeout: config.drain_timeout,
+        };
+        let (prepared, _warming) = prepare(config, &stats, &none, None, 1).await?;
+        let runtime = Arc::new(Runtime {
+            current: Arc::new(ArcSwap::from_pointee(prepared.generation)),
+            stats,
+            admin: config.admin.address,
+            slots: tokio::sync::Mutex::new(Slots {
+                next_id: prepared.next_id,
+                ..none
+            }),
+        });
+        let opened = runtime.open(prepared.bound);
+        runtime.slots.lock().await.open = opened;
+        runtime.stats.unlabelled_gauge(names::SERVER_CONFIG_VERSION).set(1.0);
+        Ok(runtime)
+    }
+
+    /// Puts `config` in force, or refuses it and changes nothing. Returns the new version.
+    pub(crate) async fn reload(&self, config: &Bootstrap) -> Result<u64, ReloadError> {
+        let result = self.try_reload(config).await;
+        match &result {
+            Ok(version) => {
+                tracing::info!(version, "configuration reloaded");
+                self.stats.unlabelled(names::SERVER_CONFIG_RELOAD).increment(1);
+                self.stats.unlabelled_gauge(names::SERVER_CONFIG_VERSION).set(*version as f64);
+            }
+            Err(e) => self.rejected(e),
+        }
+        result
+    }
+
+    /// Logs and counts a configuration that was not applied (also one that did not load).
+    pub(crate) fn rejected(&self, error: &ReloadError) {
+        tracing::warn!(%error, "configuration rejected; the previous one stays in force");
+        self.stats.unlabelled(names::SERVER_CONFIG_RELOAD_REJECTED).increment(1);
+    }
+
+    async fn try_reload(&self, config: &Bootstrap) -> Result<u64, ReloadError> {
+        if config.admin.address != self.admin {
+            return Err(ReloadError::Fixed {
+                key: "admin.address",
+                was: self.admin.to_string(),
+                now: config.admin.address.to_string(),
+            });
+        }
+        let mut slots = self.slots.lock().await;
+        let previous = self.current.load_full();
+        let version = previous.version + 1;
+        let (prepared, warming) = prepare(config, &self.stats, &slots, Some(&previous), version).await?;
+        for mut sets in warming {
+            let answered = sets.wait_for(|s| s.version.is_some());
+            if tokio::time::timeout(WARMING_TIMEOUT, answered).await.is_err() {
+                tracing::warn!("a new cluster's discovery has not answered; applying the reload anyway");
+            }
+        }
+        let Prepared {
+            generation,
+            kept,
+            bound,
+            next_id,
+        } = prepared;
+        self.current.store(Arc::new(generation));
+        let current = self.current.load();
+        let (mut open, removed): (Vec<Slot>, Vec<Slot>) =
+            std::mem::take(&mut slots.open).into_iter().partition(|s| kept.contains(&s.id));
+        for slot in removed {
+            tracing::info!(listener = %slot.name, "listener removed; draining");
+            tokio::spawn(slot.drain.drain(config.drain_timeout));
+        }
+        for slot in &mut open {
+            if let Some(state) = current.listener(slot.id) {
+                slot.name.clone_from(&state.name);
+            }
+        }
+        open.extend(self.open(bound));
+        *slots = Slots {
+            open,
+            next_id,
+            drain_timeout: config.drain_timeout,
+        };
+        Ok(version)
+    }
+
+    /// Starts accepting on newly bound slots (their state is in force already).
+    fn open(&self, bound: Vec<NewSlot>) -> Vec<Slot> {
+        bound
+            .into_iter()
+            .map(|new| {
+                tracing::info!(listener = %new.slot.name, address = %new.slot.bound, "listening");
+                let live = Live {
+                    current: self.current.clone(),
+                    slot: new.slot.id,
+                };
+                tokio::spawn(crate::accept::accept_loop(new.socket, new.watch, live));
+                new.slot
+            })
+            .collect()
+    }
+
+    /// Drains every listener at once, for up to the configured `drain_timeout`.
+    pub(crate) async fn shutdown(&self) -> DrainOutcome {
+        let mut slots = self.slots.lock().await;
+        let timeout = slots.drain_timeout;
+        let drains = slots.open.drain(..).map(|s| s.drain.drain(timeout));
+        let outcomes = futures_util::future::join_all(drains).await;
+        match outcomes.contains(&DrainOutcome::TimedOut) {
+            true => DrainOutcome::TimedOut,
+            false => DrainOutcome::Complete,
+        }
+    }
+}
+
+/// Builds everything `config` needs beside the configuration in force, binding only the
+/// listeners no open slot can take.
+async fn prepare(
+    config: &Bootstrap,
+    stats: &Stats,
+    slots: &Slots,
+    previous: Option<&Generation>,
+    version: u64,
+) -> Result<(Prepared, Vec<crate::upstream::Warming>), StartError> {
+    unenforced::refuse(config)?;
+    let (upstreams, warming) = Upstreams::build(config, stats, previous.map(|g| &*g.upstreams))?;
+    let upstreams = Arc::new(upstreams);
+    let mut states: Vec<(usize, ListenerState)> = Vec::with_capacity(config.listeners.len());
+    let (mut kept, mut bound, mut next_id) = (Vec::new(), Vec::new(), slots.next_id);
+    for l in &config.listeners {
+        let state = match listeners::matching(&slots.open, &kept, l) {
+            Some(slot) => {
+                kept.push(slot.id);
+                let admission = previous.and_then(|g| g.listener(slot.id)?.admission.as_ref());
+                (slot.id, listeners::state(l, slot.bound, admission, &upstreams, stats)?)
+            }
+            None => {
+                let (socket, local) = listeners::bind(&l.name, l.address).await?;
+                let state = listeners::state(l, local, None, &upstreams, stats)?;
+                let (signal, watch) = drain::channel();
+                let slot = Slot {
+                    id: next_id,
+                    name: l.name.clone(),
+                    configured: l.address,
+                    bound: local,
+                    drain: signal,
+                };
+                bound.push(NewSlot { slot, socket, watch });
+                next_id += 1;
+                (next_id - 1, state)
+            }
+        };
+        states.push(state);
+    }
+    let mut listeners: Vec<Option<Arc<ListenerState>>> = (0..next_id).map(|_| None).collect();
+    for (id, state) in states {
+        if let Some(at) = listeners.get_mut(id) {
+            *at = Some(Arc::new(state));
+        }
+    }
+    let generation = Generation {
+        version,
+        dump: dump(config, version),
+        upstreams,
+        listeners,
+    };
+    let prepared = Prepared {
+        generation,
+        kept,
+        bound,
+        next_id,
+    };
+    Ok((prepared, warming))
+}
+
+/// The effective configuration as JSON, with the version in force as `version_info`.
+fn dump(config: &Bootstrap, version: u64) -> String {
+    let mut value = serde_json::to_value(config).unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }));
+    if let Some(object) = value.as_object_mut() {
+        object.insert("version_info".into(), version.to_string().into());
+    }
+    serde_json::to_string_pretty(&value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
