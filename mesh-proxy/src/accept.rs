@@ -5,16 +5,19 @@
 
 use crate::drain;
 use crate::handler::InvalidFilter;
+use crate::reload::{Live, Proto};
 use crate::stats::{Stats, names};
 use mesh_core::policy::Listener;
 use mesh_filters::rate_limit::{ConnectionLimit, ConnectionPermit, ConnectionRefused, TokenBucket};
 use metrics::Counter;
 use std::net::SocketAddr;
 use std::time::Duration;
-use crate::reload::{Live, Proto};
 use tokio::net::TcpListener;
 
-pub(crate) type Limits = (Option<std::num::NonZeroU32>, Option<mesh_core::policy::TokenBucket>);
+pub(crate) type Limits = (
+    Option<std::num::NonZeroU32>,
+    Option<mesh_core::policy::TokenBucket>,
+);
 
 /// A listener's limits on new connections, checked as each one is accepted.
 #[derive(Debug)]

@@ -10,8 +10,8 @@
 use crate::drain;
 use crate::framing::{Framing, FramingIo};
 use crate::handler::{ConnInfo, Router};
-use crate::reload::Live;
 use crate::idle::{Activity, IdleIo, idle_or_forever};
+use crate::reload::Live;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use mesh_core::policy::HttpOptions;
@@ -63,7 +63,13 @@ impl HttpServer {
 
     /// Serves one connection: connection settings from this configuration, and each
     /// request on the router `live` has in force when it starts.
-    pub(crate) async fn serve(self: Arc<Self>, tcp: TcpStream, peer: SocketAddr, mut drain: drain::Watch, live: Live) {
+    pub(crate) async fn serve(
+        self: Arc<Self>,
+        tcp: TcpStream,
+        peer: SocketAddr,
+        mut drain: drain::Watch,
+        live: Live,
+    ) {
         // hyper starts its header timer only once the auto builder has read enough to choose
         // HTTP/1 (the first byte), or after the TLS handshake (which has its own, longer timeout),
         // so a client that connects and never sends anything would escape
@@ -93,7 +99,7 @@ impl HttpServer {
                 };
                 let framing = Arc::new(Framing::default());
                 let io = TokioIo::new(FramingIo::new(io, framing.clone()));
-                self.serve_conn(&self.auto, io, info, Some(framing), &activity, drain, live)
+                self.serve_conn(&self.auto, io, info, Some(framing), &activity, live)
                     .await;
             }
             Some(config) => {
@@ -111,12 +117,12 @@ impl HttpServer {
                 };
                 if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
                     let io = TokioIo::new(stream);
-                    self.serve_conn(&self.h2_only, io, info, None, &activity, drain, live)
+                    self.serve_conn(&self.h2_only, io, info, None, &activity, live)
                         .await;
                 } else {
                     let framing = Arc::new(Framing::default());
                     let io = TokioIo::new(FramingIo::new(stream, framing.clone()));
-                    self.serve_conn(&self.h1_only, io, info, Some(framing), &activity, drain, live)
+                    self.serve_conn(&self.h1_only, io, info, Some(framing), &activity, live)
                         .await;
                 }
             }
@@ -130,11 +136,11 @@ impl HttpServer {
         info: ConnInfo,
         framing: Option<Arc<Framing>>,
         activity: &Activity,
-        mut drain: drain::Watch,
         live: Live,
     ) where
         I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     {
+        let mut drain = info.drain.clone();
         let own = self.router.clone();
         let peer = info.peer;
         let max_head = self.max_request_head;

@@ -174,11 +174,7 @@ pub(super) async fn forward(
 
     let switched = response.status() == StatusCode::SWITCHING_PROTOCOLS;
     if let (true, Some(downstream)) = (switched, downstream_upgrade) {
-        upgrade::splice(
-            downstream,
-            hyper::upgrade::on(&mut response),
-            conn.drain.clone(),
-        );
+        upgrade::splice(downstream, hyper::upgrade::on(&mut response), conn.drain.clone());
     }
     let (mut parts, body) = response.into_parts();
     strip_hop_by_hop(&mut parts.headers, switched && upgrade);

@@ -43,7 +43,11 @@ impl Generation {
     }
 
     pub(crate) fn listener_addr(&self, name: &str) -> Option<SocketAddr> {
-        self.listeners.iter().flatten().find(|l| l.name == name).map(|l| l.bound)
+        self.listeners
+            .iter()
+            .flatten()
+            .find(|l| l.name == name)
+            .map(|l| l.bound)
     }
 }
 

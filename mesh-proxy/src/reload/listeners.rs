@@ -74,7 +74,11 @@ pub(crate) fn state(
         ListenerKind::Http(h) => {
             let filters = handler::RouteFilters::build(&l.name, h, stats)?;
             let router = handler::Router::new(h.clone(), filters, upstreams.clone(), stats.listener(&l.name));
-            Proto::Http(Arc::new(listener::HttpServer::new(Arc::new(router), tls, &h.options)))
+            Proto::Http(Arc::new(listener::HttpServer::new(
+                Arc::new(router),
+                tls,
+                &h.options,
+            )))
         }
         ListenerKind::Tcp(t) => Proto::Tcp(Arc::new(tcp::TcpProxy {
             upstreams: upstreams.clone(),

@@ -48,7 +48,11 @@ pub enum ReloadError {
     #[error(transparent)]
     Refused(#[from] StartError),
     #[error("{key}: cannot change on reload (was {was}, now {now}); restart the proxy to change it")]
-    Fixed { key: &'static str, was: String, now: String },
+    Fixed {
+        key: &'static str,
+        was: String,
+        now: String,
+    },
 }
 
 /// The configuration in force and what outlives it: listener slots and stats.
@@ -96,7 +100,10 @@ impl Runtime {
         });
         let opened = runtime.open(prepared.bound);
         runtime.slots.lock().await.open = opened;
-        runtime.stats.unlabelled_gauge(names::SERVER_CONFIG_VERSION).set(1.0);
+        runtime
+            .stats
+            .unlabelled_gauge(names::SERVER_CONFIG_VERSION)
+            .set(1.0);
         Ok(runtime)
     }
 
@@ -107,7 +114,9 @@ impl Runtime {
             Ok(version) => {
                 tracing::info!(version, "configuration reloaded");
                 self.stats.unlabelled(names::SERVER_CONFIG_RELOAD).increment(1);
-                self.stats.unlabelled_gauge(names::SERVER_CONFIG_VERSION).set(*version as f64);
+                self.stats
+                    .unlabelled_gauge(names::SERVER_CONFIG_VERSION)
+                    .set(*version as f64);
             }
             Err(e) => self.rejected(e),
         }
@@ -117,7 +126,9 @@ impl Runtime {
     /// Logs and counts a configuration that was not applied (also one that did not load).
     pub(crate) fn rejected(&self, error: &ReloadError) {
         tracing::warn!(%error, "configuration rejected; the previous one stays in force");
-        self.stats.unlabelled(names::SERVER_CONFIG_RELOAD_REJECTED).increment(1);
+        self.stats
+            .unlabelled(names::SERVER_CONFIG_RELOAD_REJECTED)
+            .increment(1);
     }
 
     async fn try_reload(&self, config: &Bootstrap) -> Result<u64, ReloadError> {
@@ -146,8 +157,9 @@ impl Runtime {
         } = prepared;
         self.current.store(Arc::new(generation));
         let current = self.current.load();
-        let (mut open, removed): (Vec<Slot>, Vec<Slot>) =
-            std::mem::take(&mut slots.open).into_iter().partition(|s| kept.contains(&s.id));
+        let (mut open, removed): (Vec<Slot>, Vec<Slot>) = std::mem::take(&mut slots.open)
+            .into_iter()
+            .partition(|s| kept.contains(&s.id));
         for slot in removed {
             tracing::info!(listener = %slot.name, "listener removed; draining");
             tokio::spawn(slot.drain.drain(config.drain_timeout));
@@ -214,7 +226,10 @@ async fn prepare(
             Some(slot) => {
                 kept.push(slot.id);
                 let admission = previous.and_then(|g| g.listener(slot.id)?.admission.as_ref());
-                (slot.id, listeners::state(l, slot.bound, admission, &upstreams, stats)?)
+                (
+                    slot.id,
+                    listeners::state(l, slot.bound, admission, &upstreams, stats)?,
+                )
             }
             None => {
                 let (socket, local) = listeners::bind(&l.name, l.address).await?;
@@ -257,7 +272,8 @@ async fn prepare(
 
 /// The effective configuration as JSON, with the version in force as `version_info`.
 fn dump(config: &Bootstrap, version: u64) -> String {
-    let mut value = serde_json::to_value(config).unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }));
+    let mut value =
+        serde_json::to_value(config).unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }));
     if let Some(object) = value.as_object_mut() {
         object.insert("version_info".into(), version.to_string().into());
     }

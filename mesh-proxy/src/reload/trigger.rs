@@ -18,10 +18,15 @@ use std::time::Duration;
 /// How often the configuration file is compared with the last content seen.
 pub const DEFAULT_WATCH_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Follows `path` until the runtime is dropped.
-pub(crate) async fn watch_file(runtime: std::sync::Weak<Runtime>, path: PathBuf, interval: Duration) {
-    let mut seen = std::fs::read(&path).ok();
-    let mut hangup = hangups();
+/// Follows `path`, whose content was `seen` when the watch began, until the runtime is
+/// dropped.
+async fn watch_file(
+    runtime: std::sync::Weak<Runtime>,
+    path: PathBuf,
+    mut seen: Option<Vec<u8>>,
+    mut hangup: Hangups,
+    interval: Duration,
+) {
     loop {
         let forced = tokio::select! {
             () = tokio::time::sleep(interval) => false,
@@ -90,6 +95,10 @@ impl Drop for ConfigWatch {
     }
 }
 
+/// Starts the watch; the file's content now and the signal handler are taken before this
+/// returns, so a change or a SIGHUP right after it is not missed.
 pub(crate) fn spawn(runtime: &Arc<Runtime>, path: PathBuf, interval: Duration) -> ConfigWatch {
-    ConfigWatch(tokio::spawn(watch_file(Arc::downgrade(runtime), path, interval)))
+    let seen = std::fs::read(&path).ok();
+    let watch = watch_file(Arc::downgrade(runtime), path, seen, hangups(), interval);
+    ConfigWatch(tokio::spawn(watch))
 }

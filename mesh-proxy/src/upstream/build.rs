@@ -56,7 +56,9 @@ impl Upstreams {
         let mut controls = Vec::with_capacity(discovered.len());
         for (i, (c, found)) in config.clusters.iter().zip(discovered).enumerate() {
             // The local cluster itself is not routed by zone.
-            let zones = zones.clone().filter(|_| config.local_cluster.as_ref().map(|l| l.index) != Some(i));
+            let zones = zones
+                .clone()
+                .filter(|_| config.local_cluster.as_ref().map(|l| l.index) != Some(i));
             match before(&c.name).filter(|(old, _)| old.zones == zones && same_policy(&old.policy, c)) {
                 Some((runtime, control)) => {
                     clusters.push(runtime.clone());

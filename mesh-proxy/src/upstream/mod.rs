@@ -10,8 +10,8 @@
 //! [`Load`]: mesh_lb::Load
 
 mod balancer;
-mod build;
 mod breakers;
+mod build;
 mod connector;
 mod endpoint;
 mod hosts;
