@@ -13,6 +13,7 @@ mod outlier;
 mod protocols;
 mod rate_limits;
 mod registry;
+mod registry_outage;
 mod reload;
 mod retries;
 mod routing;
