@@ -59,6 +59,7 @@ mod file;
 mod fixed;
 mod handle;
 pub mod registry;
+pub mod xds;
 
 pub use changes::EndpointChanges;
 pub use file::FileSource;

@@ -1,0 +1,2 @@
+//! xDS: Envoy's discovery protocol. TODO doc
+pub mod api;
