@@ -1,0 +1,210 @@
+//! The registry over xDS, from a real tonic ADS client on 127.0.0.1:0: what a client
+//! subscribed to CDS and EDS sees as hosts come and go, NACKs, and named EDS subscriptions.
+
+use super::*;
+use crate::xds::api::envoy::config::cluster::v3::Cluster;
+use crate::xds::api::envoy::config::core::v3::{address, socket_address};
+use crate::xds::api::envoy::config::endpoint::v3::{ClusterLoadAssignment, lb_endpoint};
+use crate::xds::api::envoy::config::listener::v3::Listener;
+use crate::xds::api::envoy::service::discovery::v3::aggregated_discovery_service_client::AggregatedDiscoveryServiceClient;
+use crate::xds::api::envoy::service::discovery::v3::{DiscoveryRequest, DiscoveryResponse};
+use crate::xds::api::google::rpc::Status;
+use crate::xds::api::type_url::{CLUSTER as CDS, CLUSTER_LOAD_ASSIGNMENT as EDS, LISTENER as LDS};
+use prost::Message;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+/// How long any one response may take; the brief asks for changes within a second.
+const PROMPT: Duration = Duration::from_secs(1);
+
+/// A registry with xDS on, both on OS-chosen ports.
+async fn serve_xds() -> (RegistryHandle, Arc<MemoryStore>) {
+    let registry = Registry::new(RegistryConfig::default()).unwrap();
+    let store = registry.store();
+    let xds = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    (registry.with_xds(xds).serve(http).unwrap(), store)
+}
+
+/// One ADS stream from the client side.
+struct Ads {
+    requests: mpsc::Sender<DiscoveryRequest>,
+    responses: tonic::Streaming<DiscoveryResponse>,
+}
+
+impl Ads {
+    async fn connect(handle: &RegistryHandle) -> Ads {
+        let url = format!("http://{}", handle.xds_addr().unwrap());
+        let mut client = AggregatedDiscoveryServiceClient::connect(url).await.unwrap();
+        let (requests, rx) = mpsc::channel(16);
+        let responses = client
+            .stream_aggregated_resources(ReceiverStream::new(rx))
+            .await
+            .unwrap()
+            .into_inner();
+        Ads { requests, responses }
+    }
+
+    async fn send(&self, type_url: &str, names: &[&str], acking: Option<&DiscoveryResponse>) {
+        let request = DiscoveryRequest {
+            type_url: type_url.into(),
+            resource_names: names.iter().map(|n| (*n).into()).collect(),
+            version_info: acking.map(|r| r.version_info.clone()).unwrap_or_default(),
+            response_nonce: acking.map(|r| r.nonce.clone()).unwrap_or_default(),
+            ..DiscoveryRequest::default()
+        };
+        self.requests.send(request).await.unwrap();
+    }
+
+    /// The next response, which must come within `PROMPT`.
+    async fn recv(&mut self) -> DiscoveryResponse {
+        let next = tokio::time::timeout(PROMPT, self.responses.message()).await;
+        next.expect("a response within a second").unwrap().unwrap()
+    }
+
+    /// The next response, or `None` if nothing comes within `wait`.
+    async fn quiet_for(&mut self, wait: Duration) -> Option<DiscoveryResponse> {
+        let next = tokio::time::timeout(wait, self.responses.message()).await.ok()?;
+        next.unwrap()
+    }
+}
+
+fn decode<M: Message + Default>(response: &DiscoveryResponse) -> Vec<M> {
+    let decoded = response.resources.iter().map(|any| M::decode(any.value.as_slice()));
+    decoded.collect::<Result<_, _>>().unwrap()
+}
+
+/// The `(address, weight, zone)` of every endpoint in an assignment.
+fn endpoints(assignment: &ClusterLoadAssignment) -> Vec<(SocketAddr, u32, String)> {
+    let mut out = Vec::new();
+    for locality in &assignment.endpoints {
+        assert_eq!(locality.load_balancing_weight, Some(1), "gRPC drops weightless localities");
+        for lb in &locality.lb_endpoints {
+            let Some(lb_endpoint::HostIdentifier::Endpoint(endpoint)) = &lb.host_identifier else {
+                panic!("an endpoint, not a name: {lb:?}");
+            };
+            let Some(address::Address::SocketAddress(socket)) = endpoint.address.as_ref().unwrap().address.clone()
+            else {
+                panic!("a socket address");
+            };
+            let Some(socket_address::PortSpecifier::PortValue(port)) = socket.port_specifier else {
+                panic!("a port number");
+            };
+            let ip: std::net::IpAddr = socket.address.parse().unwrap();
+            let zone = locality.locality.clone().unwrap_or_default().zone;
+            out.push((SocketAddr::new(ip, port as u16), lb.load_balancing_weight.unwrap(), zone));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_registered_host_appears_in_eds_and_goes_on_deregistration() {
+    let (handle, store) = serve_xds().await;
+    let mut ads = Ads::connect(&handle).await;
+    ads.send(CDS, &[], None).await;
+    let clusters = ads.recv().await;
+    assert_eq!(clusters.type_url, CDS);
+    assert!(clusters.resources.is_empty(), "nothing registered yet");
+    ads.send(CDS, &[], Some(&clusters)).await;
+    ads.send(EDS, &["api"], None).await;
+    let nothing = ads.recv().await;
+    assert_eq!((nothing.type_url.as_str(), nothing.resources.len()), (EDS, 0));
+    ads.send(EDS, &["api"], Some(&nothing)).await;
+
+    let host = Instance {
+        zone: Some("zone-a".into()),
+        weight: Some(3),
+        ..Instance::new(addr("127.0.0.1:9001"))
+    };
+    store.register(&name("api"), host, Duration::from_secs(60)).await.unwrap();
+    let (mut cds, mut eds) = (None, None);
+    for _ in 0..2 {
+        let response = ads.recv().await;
+        ads.send(&response.type_url, if response.type_url == EDS { &["api"] } else { &[] }, Some(&response))
+            .await;
+        match response.type_url.as_str() {
+            CDS => cds = Some(response),
+            EDS => eds = Some(response),
+            other => panic!("unexpected type {other}"),
+        }
+    }
+    let cluster: Vec<Cluster> = decode(&cds.unwrap());
+    assert_eq!(cluster.len(), 1);
+    assert_eq!(cluster[0].name, "api");
+    assert!(cluster[0].eds_cluster_config.is_some(), "endpoints come from EDS");
+    let assignment: Vec<ClusterLoadAssignment> = decode(&eds.unwrap());
+    assert_eq!(assignment[0].cluster_name, "api");
+    assert_eq!(endpoints(&assignment[0]), [(addr("127.0.0.1:9001"), 3, "zone-a".to_owned())]);
+
+    store.deregister(&name("api"), addr("127.0.0.1:9001")).await.unwrap();
+    let gone = ads.recv().await;
+    assert_eq!(gone.type_url, EDS, "the cluster stays, its endpoints go");
+    let assignment: Vec<ClusterLoadAssignment> = decode(&gone);
+    assert_eq!(assignment.len(), 1, "an empty assignment, not silence: EDS clients keep what they had");
+    assert!(endpoints(&assignment[0]).is_empty());
+    assert_eq!(handle.xds_stats().unwrap().nacks(), 0);
+}
+
+#[tokio::test]
+async fn a_nack_is_not_answered_with_the_same_version() {
+    let (handle, store) = serve_xds().await;
+    let ttl = Duration::from_secs(60);
+    store.register(&name("api"), Instance::new(addr("127.0.0.1:9001")), ttl).await.unwrap();
+    let mut ads = Ads::connect(&handle).await;
+    ads.send(CDS, &[], None).await;
+    let first = ads.recv().await;
+    assert_eq!(decode::<Cluster>(&first).len(), 1);
+
+    let nack = DiscoveryRequest {
+        type_url: CDS.into(),
+        version_info: String::new(), // nothing accepted yet
+        response_nonce: first.nonce.clone(),
+        error_detail: Some(Status {
+            code: 3,
+            message: "cluster api: rejected for the test".into(),
+            details: Vec::new(),
+        }),
+        ..DiscoveryRequest::default()
+    };
+    ads.requests.send(nack).await.unwrap();
+    assert!(ads.quiet_for(Duration::from_millis(500)).await.is_none(), "the rejected version again");
+    assert_eq!(handle.xds_stats().unwrap().nacks(), 1);
+
+    store.register(&name("web"), Instance::new(addr("127.0.0.1:9002")), ttl).await.unwrap();
+    let next = ads.recv().await;
+    assert_ne!(next.version_info, first.version_info);
+    let names: Vec<String> = decode::<Cluster>(&next).into_iter().map(|c| c.name).collect();
+    assert_eq!(names, ["api", "web"]);
+}
+
+#[tokio::test]
+async fn a_named_eds_subscription_gets_only_the_service_it_asked_for() {
+    let (handle, store) = serve_xds().await;
+    let ttl = Duration::from_secs(60);
+    store.register(&name("a"), Instance::new(addr("127.0.0.1:9001")), ttl).await.unwrap();
+    store.register(&name("b"), Instance::new(addr("127.0.0.1:9002")), ttl).await.unwrap();
+    let mut ads = Ads::connect(&handle).await;
+    ads.send(EDS, &["b"], None).await;
+    let first = ads.recv().await;
+    let assignments: Vec<ClusterLoadAssignment> = decode(&first);
+    assert_eq!(assignments.len(), 1);
+    assert_eq!(assignments[0].cluster_name, "b");
+    assert_eq!(endpoints(&assignments[0])[0].0, addr("127.0.0.1:9002"));
+    ads.send(EDS, &["b"], Some(&first)).await;
+
+    store.register(&name("a"), Instance::new(addr("127.0.0.1:9003")), ttl).await.unwrap();
+    assert!(ads.quiet_for(Duration::from_millis(300)).await.is_none(), "a's change is not b's business");
+    store.register(&name("b"), Instance::new(addr("127.0.0.1:9004")), ttl).await.unwrap();
+    let b: Vec<ClusterLoadAssignment> = decode(&ads.recv().await);
+    assert_eq!(b.len(), 1);
+    assert_eq!(endpoints(&b[0]).len(), 2);
+
+    // The same registry answers gRPC's LDS lookup for the service by name.
+    ads.send(LDS, &["b"], None).await;
+    let listeners: Vec<Listener> = decode(&ads.recv().await);
+    assert_eq!(listeners.len(), 1);
+    assert_eq!(listeners[0].name, "b");
+    assert!(listeners[0].api_listener.is_some());
+}
