@@ -14,7 +14,7 @@
 //! and is retried every second until it answers. Stopping the registry stops the publisher.
 
 use super::model::ServiceName;
-use super::store::{StoreError, Store};
+use super::store::{Store, StoreError};
 use super::xds_resources::{any, cluster, listener, load_assignment};
 use crate::xds::SnapshotCache;
 use crate::xds::api::type_url;

@@ -133,20 +133,25 @@ pub(crate) fn listener(service: &ServiceName) -> Listener {
     };
     let router = HttpFilter {
         name: "envoy.filters.http.router".to_owned(),
-        config_type: Some(http_filter::ConfigType::TypedConfig(any(type_url::ROUTER, &Router::default()))),
+        config_type: Some(http_filter::ConfigType::TypedConfig(any(
+            type_url::ROUTER,
+            &Router::default(),
+        ))),
         ..HttpFilter::default()
     };
     let manager = HttpConnectionManager {
         stat_prefix: name.clone(),
-        route_specifier: Some(http_connection_manager::RouteSpecifier::RouteConfig(RouteConfiguration {
-            name: name.clone(),
-            virtual_hosts: vec![VirtualHost {
+        route_specifier: Some(http_connection_manager::RouteSpecifier::RouteConfig(
+            RouteConfiguration {
                 name: name.clone(),
-                domains: vec!["*".to_owned()],
-                routes: vec![route],
-                ..VirtualHost::default()
-            }],
-        })),
+                virtual_hosts: vec![VirtualHost {
+                    name: name.clone(),
+                    domains: vec!["*".to_owned()],
+                    routes: vec![route],
+                    ..VirtualHost::default()
+                }],
+            },
+        )),
         http_filters: vec![router],
         ..HttpConnectionManager::default()
     };

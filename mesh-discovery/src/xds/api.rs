@@ -27,7 +27,6 @@ pub mod type_url {
     pub const CLUSTER: &str = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
     pub const CLUSTER_LOAD_ASSIGNMENT: &str =
         "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
-    pub const HTTP_CONNECTION_MANAGER: &str =
-        "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+    pub const HTTP_CONNECTION_MANAGER: &str = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
     pub const ROUTER: &str = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router";
 }

@@ -122,7 +122,10 @@ mod tests {
         let first = cache.current();
         assert_eq!(first.get("a").unwrap().version, "1");
 
-        assert!(!cache.publish(both.clone()), "the same resources again change nothing");
+        assert!(
+            !cache.publish(both.clone()),
+            "the same resources again change nothing"
+        );
         both.extend(one("b", "y", b"2"));
         assert!(cache.publish(both));
         let second = cache.current();

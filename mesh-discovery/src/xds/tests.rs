@@ -72,7 +72,10 @@ fn wildcard_cds_gets_everything_then_only_new_versions() {
     assert_eq!(values(&first), ["a1", "b1"]);
     assert_eq!(first.version_info, snap.get(CDS).unwrap().version);
     let ack = request(CDS, &[], &first.version_info, &first.nonce);
-    assert!(ads.on_request(ack, &snap).unwrap().is_none(), "an ACK is not answered");
+    assert!(
+        ads.on_request(ack, &snap).unwrap().is_none(),
+        "an ACK is not answered"
+    );
 
     let snap = publish(&cache, &[(CDS, "a", "a2"), (CDS, "b", "b1")]);
     let update = ads.on_snapshot(&snap);
@@ -95,7 +98,10 @@ fn a_nack_is_counted_and_the_rejected_version_is_not_sent_again() {
     let snap = publish(&cache, &[(CDS, "a", "bad")]);
     let bad = ads.on_snapshot(&snap).remove(0);
     let answer = ads.on_request(nack(&bad, &first.version_info), &snap).unwrap();
-    assert!(answer.is_none(), "a NACK is not answered with the version it rejects");
+    assert!(
+        answer.is_none(),
+        "a NACK is not answered with the version it rejects"
+    );
     assert_eq!(stats.nacks(), 1);
     assert!(ads.on_snapshot(&snap).is_empty());
 
@@ -110,7 +116,10 @@ fn a_request_with_a_stale_nonce_is_ignored() {
     let cache = SnapshotCache::new();
     let (mut ads, _) = stream();
     let snap = publish(&cache, &[(EDS, "a", "a1"), (EDS, "b", "b1")]);
-    let first = ads.on_request(request(EDS, &["a"], "", ""), &snap).unwrap().unwrap();
+    let first = ads
+        .on_request(request(EDS, &["a"], "", ""), &snap)
+        .unwrap()
+        .unwrap();
     let snap = publish(&cache, &[(EDS, "a", "a2"), (EDS, "b", "b1")]);
     let second = ads.on_snapshot(&snap).remove(0);
 
@@ -128,7 +137,10 @@ fn named_eds_gets_only_its_names_and_is_not_woken_by_others() {
     let cache = SnapshotCache::new();
     let (mut ads, _) = stream();
     let snap = publish(&cache, &[(EDS, "a", "a1"), (EDS, "b", "b1")]);
-    let first = ads.on_request(request(EDS, &["b"], "", ""), &snap).unwrap().unwrap();
+    let first = ads
+        .on_request(request(EDS, &["b"], "", ""), &snap)
+        .unwrap()
+        .unwrap();
     assert_eq!(values(&first), ["b1"]);
 
     let snap = publish(&cache, &[(EDS, "a", "a2"), (EDS, "b", "b1")]);
@@ -145,12 +157,21 @@ fn an_empty_list_after_names_means_none_and_star_means_all() {
     let cache = SnapshotCache::new();
     let (mut ads, _) = stream();
     let snap = publish(&cache, &[(CDS, "a", "a1"), (CDS, "b", "b1")]);
-    let named = ads.on_request(request(CDS, &["a"], "", ""), &snap).unwrap().unwrap();
+    let named = ads
+        .on_request(request(CDS, &["a"], "", ""), &snap)
+        .unwrap()
+        .unwrap();
     assert_eq!(values(&named), ["a1"]);
     let v = named.version_info.clone();
-    let none = ads.on_request(request(CDS, &[], &v, &named.nonce), &snap).unwrap().unwrap();
+    let none = ads
+        .on_request(request(CDS, &[], &v, &named.nonce), &snap)
+        .unwrap()
+        .unwrap();
     assert!(values(&none).is_empty());
-    let all = ads.on_request(request(CDS, &["*"], &v, &none.nonce), &snap).unwrap().unwrap();
+    let all = ads
+        .on_request(request(CDS, &["*"], &v, &none.nonce), &snap)
+        .unwrap()
+        .unwrap();
     assert_eq!(values(&all), ["a1", "b1"]);
 }
 
@@ -159,7 +180,11 @@ fn a_type_not_yet_published_is_answered_when_it_is() {
     let cache = SnapshotCache::new();
     let (mut ads, _) = stream();
     let snap = publish(&cache, &[(CDS, "a", "a1")]);
-    assert!(ads.on_request(request(EDS, &["a"], "", ""), &snap).unwrap().is_none());
+    assert!(
+        ads.on_request(request(EDS, &["a"], "", ""), &snap)
+            .unwrap()
+            .is_none()
+    );
     let snap = publish(&cache, &[(CDS, "a", "a1"), (EDS, "a", "e1")]);
     let sent = ads.on_snapshot(&snap);
     assert_eq!(sent.len(), 1);

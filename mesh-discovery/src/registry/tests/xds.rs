@@ -71,7 +71,10 @@ impl Ads {
 }
 
 fn decode<M: Message + Default>(response: &DiscoveryResponse) -> Vec<M> {
-    let decoded = response.resources.iter().map(|any| M::decode(any.value.as_slice()));
+    let decoded = response
+        .resources
+        .iter()
+        .map(|any| M::decode(any.value.as_slice()));
     decoded.collect::<Result<_, _>>().unwrap()
 }
 
@@ -79,12 +82,17 @@ fn decode<M: Message + Default>(response: &DiscoveryResponse) -> Vec<M> {
 fn endpoints(assignment: &ClusterLoadAssignment) -> Vec<(SocketAddr, u32, String)> {
     let mut out = Vec::new();
     for locality in &assignment.endpoints {
-        assert_eq!(locality.load_balancing_weight, Some(1), "gRPC drops weightless localities");
+        assert_eq!(
+            locality.load_balancing_weight,
+            Some(1),
+            "gRPC drops weightless localities"
+        );
         for lb in &locality.lb_endpoints {
             let Some(lb_endpoint::HostIdentifier::Endpoint(endpoint)) = &lb.host_identifier else {
                 panic!("an endpoint, not a name: {lb:?}");
             };
-            let Some(address::Address::SocketAddress(socket)) = endpoint.address.as_ref().unwrap().address.clone()
+            let Some(address::Address::SocketAddress(socket)) =
+                endpoint.address.as_ref().unwrap().address.clone()
             else {
                 panic!("a socket address");
             };
@@ -93,7 +101,11 @@ fn endpoints(assignment: &ClusterLoadAssignment) -> Vec<(SocketAddr, u32, String
             };
             let ip: std::net::IpAddr = socket.address.parse().unwrap();
             let zone = locality.locality.clone().unwrap_or_default().zone;
-            out.push((SocketAddr::new(ip, port as u16), lb.load_balancing_weight.unwrap(), zone));
+            out.push((
+                SocketAddr::new(ip, port as u16),
+                lb.load_balancing_weight.unwrap(),
+                zone,
+            ));
         }
     }
     out
@@ -118,12 +130,19 @@ async fn a_registered_host_appears_in_eds_and_goes_on_deregistration() {
         weight: Some(3),
         ..Instance::new(addr("127.0.0.1:9001"))
     };
-    store.register(&name("api"), host, Duration::from_secs(60)).await.unwrap();
+    store
+        .register(&name("api"), host, Duration::from_secs(60))
+        .await
+        .unwrap();
     let (mut cds, mut eds) = (None, None);
     for _ in 0..2 {
         let response = ads.recv().await;
-        ads.send(&response.type_url, if response.type_url == EDS { &["api"] } else { &[] }, Some(&response))
-            .await;
+        ads.send(
+            &response.type_url,
+            if response.type_url == EDS { &["api"] } else { &[] },
+            Some(&response),
+        )
+        .await;
         match response.type_url.as_str() {
             CDS => cds = Some(response),
             EDS => eds = Some(response),
@@ -136,13 +155,23 @@ async fn a_registered_host_appears_in_eds_and_goes_on_deregistration() {
     assert!(cluster[0].eds_cluster_config.is_some(), "endpoints come from EDS");
     let assignment: Vec<ClusterLoadAssignment> = decode(&eds.unwrap());
     assert_eq!(assignment[0].cluster_name, "api");
-    assert_eq!(endpoints(&assignment[0]), [(addr("127.0.0.1:9001"), 3, "zone-a".to_owned())]);
+    assert_eq!(
+        endpoints(&assignment[0]),
+        [(addr("127.0.0.1:9001"), 3, "zone-a".to_owned())]
+    );
 
-    store.deregister(&name("api"), addr("127.0.0.1:9001")).await.unwrap();
+    store
+        .deregister(&name("api"), addr("127.0.0.1:9001"))
+        .await
+        .unwrap();
     let gone = ads.recv().await;
     assert_eq!(gone.type_url, EDS, "the cluster stays, its endpoints go");
     let assignment: Vec<ClusterLoadAssignment> = decode(&gone);
-    assert_eq!(assignment.len(), 1, "an empty assignment, not silence: EDS clients keep what they had");
+    assert_eq!(
+        assignment.len(),
+        1,
+        "an empty assignment, not silence: EDS clients keep what they had"
+    );
     assert!(endpoints(&assignment[0]).is_empty());
     assert_eq!(handle.xds_stats().unwrap().nacks(), 0);
 }
@@ -151,7 +180,10 @@ async fn a_registered_host_appears_in_eds_and_goes_on_deregistration() {
 async fn a_nack_is_not_answered_with_the_same_version() {
     let (handle, store) = serve_xds().await;
     let ttl = Duration::from_secs(60);
-    store.register(&name("api"), Instance::new(addr("127.0.0.1:9001")), ttl).await.unwrap();
+    store
+        .register(&name("api"), Instance::new(addr("127.0.0.1:9001")), ttl)
+        .await
+        .unwrap();
     let mut ads = Ads::connect(&handle).await;
     ads.send(CDS, &[], None).await;
     let first = ads.recv().await;
@@ -169,10 +201,16 @@ async fn a_nack_is_not_answered_with_the_same_version() {
         ..DiscoveryRequest::default()
     };
     ads.requests.send(nack).await.unwrap();
-    assert!(ads.quiet_for(Duration::from_millis(500)).await.is_none(), "the rejected version again");
+    assert!(
+        ads.quiet_for(Duration::from_millis(500)).await.is_none(),
+        "the rejected version again"
+    );
     assert_eq!(handle.xds_stats().unwrap().nacks(), 1);
 
-    store.register(&name("web"), Instance::new(addr("127.0.0.1:9002")), ttl).await.unwrap();
+    store
+        .register(&name("web"), Instance::new(addr("127.0.0.1:9002")), ttl)
+        .await
+        .unwrap();
     let next = ads.recv().await;
     assert_ne!(next.version_info, first.version_info);
     let names: Vec<String> = decode::<Cluster>(&next).into_iter().map(|c| c.name).collect();
@@ -183,8 +221,14 @@ async fn a_nack_is_not_answered_with_the_same_version() {
 async fn a_named_eds_subscription_gets_only_the_service_it_asked_for() {
     let (handle, store) = serve_xds().await;
     let ttl = Duration::from_secs(60);
-    store.register(&name("a"), Instance::new(addr("127.0.0.1:9001")), ttl).await.unwrap();
-    store.register(&name("b"), Instance::new(addr("127.0.0.1:9002")), ttl).await.unwrap();
+    store
+        .register(&name("a"), Instance::new(addr("127.0.0.1:9001")), ttl)
+        .await
+        .unwrap();
+    store
+        .register(&name("b"), Instance::new(addr("127.0.0.1:9002")), ttl)
+        .await
+        .unwrap();
     let mut ads = Ads::connect(&handle).await;
     ads.send(EDS, &["b"], None).await;
     let first = ads.recv().await;
@@ -194,9 +238,18 @@ async fn a_named_eds_subscription_gets_only_the_service_it_asked_for() {
     assert_eq!(endpoints(&assignments[0])[0].0, addr("127.0.0.1:9002"));
     ads.send(EDS, &["b"], Some(&first)).await;
 
-    store.register(&name("a"), Instance::new(addr("127.0.0.1:9003")), ttl).await.unwrap();
-    assert!(ads.quiet_for(Duration::from_millis(300)).await.is_none(), "a's change is not b's business");
-    store.register(&name("b"), Instance::new(addr("127.0.0.1:9004")), ttl).await.unwrap();
+    store
+        .register(&name("a"), Instance::new(addr("127.0.0.1:9003")), ttl)
+        .await
+        .unwrap();
+    assert!(
+        ads.quiet_for(Duration::from_millis(300)).await.is_none(),
+        "a's change is not b's business"
+    );
+    store
+        .register(&name("b"), Instance::new(addr("127.0.0.1:9004")), ttl)
+        .await
+        .unwrap();
     let b: Vec<ClusterLoadAssignment> = decode(&ads.recv().await);
     assert_eq!(b.len(), 1);
     assert_eq!(endpoints(&b[0]).len(), 2);
