@@ -8,7 +8,9 @@
 use super::api::envoy::service::discovery::v3::aggregated_discovery_service_server::{
     AggregatedDiscoveryService, AggregatedDiscoveryServiceServer,
 };
-use super::api::envoy::service::discovery::v3::{DiscoveryRequest, DiscoveryResponse};
+use super::api::envoy::service::discovery::v3::{
+    DeltaDiscoveryRequest, DeltaDiscoveryResponse, DiscoveryRequest, DiscoveryResponse,
+};
 use super::api::type_url;
 use super::snapshot::{Snapshot, SnapshotCache};
 use super::stream::AdsStream;
@@ -124,6 +126,7 @@ impl Drop for AdsHandle {
 }
 
 type ResponseStream = Pin<Box<dyn Stream<Item = Result<DiscoveryResponse, Status>> + Send>>;
+type DeltaStream = Pin<Box<dyn Stream<Item = Result<DeltaDiscoveryResponse, Status>> + Send>>;
 
 /// What one stream's loop holds between responses.
 struct Driver {
@@ -170,6 +173,18 @@ impl Driver {
 #[tonic::async_trait]
 impl AggregatedDiscoveryService for AdsServer {
     type StreamAggregatedResourcesStream = ResponseStream;
+    type DeltaAggregatedResourcesStream = DeltaStream;
+
+    /// Delta xDS is not served: a client that asks for it gets `UNIMPLEMENTED` (gRPC always
+    /// uses state of the world; configure Envoy with `api_type: GRPC`).
+    async fn delta_aggregated_resources(
+        &self,
+        _request: Request<Streaming<DeltaDiscoveryRequest>>,
+    ) -> Result<Response<DeltaStream>, Status> {
+        Err(Status::unimplemented(
+            "delta xDS is not served; use state of the world (StreamAggregatedResources)",
+        ))
+    }
 
     async fn stream_aggregated_resources(
         &self,

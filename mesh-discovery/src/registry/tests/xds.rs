@@ -7,7 +7,9 @@ use crate::xds::api::envoy::config::core::v3::{address, socket_address};
 use crate::xds::api::envoy::config::endpoint::v3::{ClusterLoadAssignment, lb_endpoint};
 use crate::xds::api::envoy::config::listener::v3::Listener;
 use crate::xds::api::envoy::service::discovery::v3::aggregated_discovery_service_client::AggregatedDiscoveryServiceClient;
-use crate::xds::api::envoy::service::discovery::v3::{DiscoveryRequest, DiscoveryResponse};
+use crate::xds::api::envoy::service::discovery::v3::{
+    DeltaDiscoveryRequest, DiscoveryRequest, DiscoveryResponse,
+};
 use crate::xds::api::google::rpc::Status;
 use crate::xds::api::type_url::{CLUSTER as CDS, CLUSTER_LOAD_ASSIGNMENT as EDS, LISTENER as LDS};
 use prost::Message;
@@ -15,8 +17,9 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-/// How long any one response may take; the brief asks for changes within a second.
-const PROMPT: Duration = Duration::from_secs(1);
+/// How long any one response may take here: generous, for a loaded machine. Promptness itself
+/// is asserted where it matters (a registration reaches EDS within a second).
+const PROMPT: Duration = Duration::from_secs(5);
 
 /// A registry with xDS on, both on OS-chosen ports.
 async fn serve_xds() -> (RegistryHandle, Arc<MemoryStore>) {
@@ -60,7 +63,7 @@ impl Ads {
     /// The next response, which must come within `PROMPT`.
     async fn recv(&mut self) -> DiscoveryResponse {
         let next = tokio::time::timeout(PROMPT, self.responses.message()).await;
-        next.expect("a response within a second").unwrap().unwrap()
+        next.expect("a response within PROMPT").unwrap().unwrap()
     }
 
     /// The next response, or `None` if nothing comes within `wait`.
@@ -130,6 +133,7 @@ async fn a_registered_host_appears_in_eds_and_goes_on_deregistration() {
         weight: Some(3),
         ..Instance::new(addr("127.0.0.1:9001"))
     };
+    let registered = std::time::Instant::now();
     store
         .register(&name("api"), host, Duration::from_secs(60))
         .await
@@ -149,6 +153,8 @@ async fn a_registered_host_appears_in_eds_and_goes_on_deregistration() {
             other => panic!("unexpected type {other}"),
         }
     }
+    let latency = registered.elapsed();
+    assert!(latency < Duration::from_secs(1), "EDS took {latency:?}");
     let cluster: Vec<Cluster> = decode(&cds.unwrap());
     assert_eq!(cluster.len(), 1);
     assert_eq!(cluster[0].name, "api");
@@ -260,4 +266,14 @@ async fn a_named_eds_subscription_gets_only_the_service_it_asked_for() {
     assert_eq!(listeners.len(), 1);
     assert_eq!(listeners[0].name, "b");
     assert!(listeners[0].api_listener.is_some());
+}
+
+#[tokio::test]
+async fn delta_xds_is_refused_as_unimplemented() {
+    let (handle, _store) = serve_xds().await;
+    let url = format!("http://{}", handle.xds_addr().unwrap());
+    let mut client = AggregatedDiscoveryServiceClient::connect(url).await.unwrap();
+    let requests = tokio_stream::iter(Vec::<DeltaDiscoveryRequest>::new());
+    let refused = tokio::time::timeout(PROMPT, client.delta_aggregated_resources(requests)).await;
+    assert_eq!(refused.unwrap().unwrap_err().code(), tonic::Code::Unimplemented);
 }
