@@ -3,7 +3,8 @@
 //!
 //! Failure: a request without a type URL ends that stream with `INVALID_ARGUMENT`; a client
 //! that goes away ends its stream; nothing a client sends affects another stream. Dropping the
-//! [`AdsHandle`] stops the listener and every stream.
+//! [`AdsHandle`] (or the [`SnapshotCache`]) ends every stream with `UNAVAILABLE`, so clients
+//! reconnect, and stops the listener.
 
 use super::api::envoy::service::discovery::v3::aggregated_discovery_service_server::{
     AggregatedDiscoveryService, AggregatedDiscoveryServiceServer,
@@ -57,6 +58,8 @@ pub struct AdsServer {
     snapshots: watch::Receiver<Arc<Snapshot>>,
     wildcard_types: Arc<BTreeSet<String>>,
     stats: Arc<AdsStats>,
+    /// Set by [`serve`](Self::serve): closes when its [`AdsHandle`] drops, ending every stream.
+    stop: Option<watch::Receiver<()>>,
 }
 
 impl AdsServer {
@@ -67,6 +70,7 @@ impl AdsServer {
             snapshots: cache.subscribe(),
             wildcard_types: Arc::new(wildcard_types.into_iter().collect()),
             stats: Arc::default(),
+            stop: None,
         }
     }
 
@@ -81,20 +85,29 @@ impl AdsServer {
 
     /// Serves ADS over h2c on `listener` from a task on the current runtime.
     /// Errors: no tokio runtime, or the listener has no local address.
-    pub fn serve(self, listener: TcpListener) -> std::io::Result<AdsHandle> {
+    ///
+    /// tonic runs each connection as a task of its own, so stopping is a signal rather than an
+    /// abort: dropping the handle closes `stop`, every stream ends with `UNAVAILABLE` (clients
+    /// reconnect elsewhere), and the connections, drained, close.
+    pub fn serve(mut self, listener: TcpListener) -> std::io::Result<AdsHandle> {
         let runtime = tokio::runtime::Handle::try_current().map_err(std::io::Error::other)?;
         let local_addr = listener.local_addr()?;
         let stats = self.stats();
+        let (stop, stopped) = watch::channel(());
+        self.stop = Some(stopped.clone());
         let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
         let router = tonic::transport::Server::builder().add_service(self.into_service());
         let task = runtime.spawn(async move {
-            if let Err(e) = router.serve_with_incoming(incoming).await {
+            let mut stopped = stopped;
+            let signal = async move { while stopped.changed().await.is_ok() {} };
+            if let Err(e) = router.serve_with_incoming_shutdown(incoming, signal).await {
                 warn!("xDS server stopped: {e}");
             }
         });
         Ok(AdsHandle {
             local_addr,
             stats,
+            _stop: stop,
             task,
         })
     }
@@ -105,6 +118,7 @@ impl AdsServer {
 pub struct AdsHandle {
     local_addr: SocketAddr,
     stats: Arc<AdsStats>,
+    _stop: watch::Sender<()>,
     task: JoinHandle<()>,
 }
 
@@ -121,6 +135,7 @@ impl AdsHandle {
 
 impl Drop for AdsHandle {
     fn drop(&mut self) {
+        // `_stop` drops next and ends the streams; the accept loop goes now.
         self.task.abort();
     }
 }
@@ -134,6 +149,7 @@ struct Driver {
     requests: Streaming<DiscoveryRequest>,
     snapshots: watch::Receiver<Arc<Snapshot>>,
     pending: VecDeque<DiscoveryResponse>,
+    stop: Option<watch::Receiver<()>>,
 }
 
 impl Driver {
@@ -143,7 +159,16 @@ impl Driver {
             if let Some(response) = self.pending.pop_front() {
                 return Some(Ok(response));
             }
+            let stop = self.stop.as_mut();
+            let stopping = async move {
+                match stop {
+                    // Every value sent is ignored: only the sender's drop means stop.
+                    Some(stop) => while stop.changed().await.is_ok() {},
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
+                () = stopping => return Some(Err(Status::unavailable("xDS server stopping"))),
                 request = self.requests.message() => match request {
                     Ok(Some(request)) => {
                         let snapshot = self.snapshots.borrow_and_update().clone();
@@ -160,7 +185,8 @@ impl Driver {
                 },
                 changed = self.snapshots.changed() => {
                     if changed.is_err() {
-                        return None; // the cache is gone: so is the server
+                        // The cache is gone, so is its owner: the client should go elsewhere.
+                        return Some(Err(Status::unavailable("xDS snapshots ended")));
                     }
                     let snapshot = self.snapshots.borrow_and_update().clone();
                     self.pending.extend(self.state.on_snapshot(&snapshot));
@@ -198,6 +224,7 @@ impl AggregatedDiscoveryService for AdsServer {
             requests: request.into_inner(),
             snapshots,
             pending: VecDeque::new(),
+            stop: self.stop.clone(),
         };
         let responses = futures_util::stream::unfold(Some(driver), |driver| async move {
             let mut driver = driver?;

@@ -277,3 +277,15 @@ async fn delta_xds_is_refused_as_unimplemented() {
     let refused = tokio::time::timeout(PROMPT, client.delta_aggregated_resources(requests)).await;
     assert_eq!(refused.unwrap().unwrap_err().code(), tonic::Code::Unimplemented);
 }
+
+#[tokio::test]
+async fn stopping_the_registry_ends_xds_streams() {
+    let (handle, _store) = serve_xds().await;
+    let mut ads = Ads::connect(&handle).await;
+    ads.send(CDS, &[], None).await;
+    ads.recv().await;
+    drop(handle);
+    let end = tokio::time::timeout(PROMPT, ads.responses.message()).await;
+    let status = end.expect("the stream ends promptly").unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Unavailable, "{status}");
+}
