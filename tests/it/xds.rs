@@ -3,7 +3,7 @@
 
 use mesh_discovery::registry::{Instance, Registry, RegistryConfig, RegistryHandle, ServiceName, Store};
 use mesh_tests::backend::Grpc;
-use mesh_tests::{closed_port, python, within};
+use mesh_tests::{closed_port, eventually, python, within};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -42,6 +42,32 @@ async fn grpcio_xds_client_reaches_a_backend_it_learned_only_from_the_registry()
     let stats = registry.xds_stats().unwrap();
     assert!(stats.streams() >= 1, "grpcio used our ADS server");
     assert_eq!(stats.nacks(), 0, "grpcio accepted every resource:\n{out}");
+}
+
+#[tokio::test]
+async fn grpcio_xds_client_started_before_the_backend_registers_reaches_it() {
+    let backend = Grpc::start("g1").await;
+    let registry = Registry::new(RegistryConfig::default()).unwrap();
+    let store = registry.store();
+    let xds = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let handle = registry.with_xds(xds).serve(http).unwrap();
+    let client = tokio::spawn(python::run_xds_client(handle.xds_addr().unwrap(), "late"));
+
+    // Register once grpcio has asked for the service (it is served, empty, until then).
+    let stats = handle.xds_stats().unwrap();
+    eventually(T, "grpcio asks the registry for `late`", || async {
+        stats.responses() > 0
+    })
+    .await;
+    let name = ServiceName::new("late").unwrap();
+    store
+        .register(&name, Instance::new(backend.addr()), registry_ttl())
+        .await
+        .unwrap();
+    let out = within(T, client).await.unwrap();
+    let out = out.unwrap_or_else(|e| panic!("grpcio xDS client failed:\n{e}"));
+    assert!(out.contains("health late: SERVING"), "{out}");
 }
 
 #[tokio::test]

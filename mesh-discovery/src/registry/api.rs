@@ -99,8 +99,10 @@ impl<S: Store> Registry<S> {
         let xds = match self.xds.take() {
             Some(xds_listener) => {
                 let cache = Arc::new(SnapshotCache::new());
-                let ads = AdsServer::new(&cache).serve(xds_listener)?;
-                let publisher = runtime.spawn(super::xds::publish(self.store(), cache));
+                let server = AdsServer::new(&cache);
+                let subscriptions = server.subscriptions();
+                let ads = server.serve(xds_listener)?;
+                let publisher = runtime.spawn(super::xds::publish(self.store(), cache, subscriptions));
                 Some((ads, publisher))
             }
             None => None,

@@ -12,12 +12,16 @@
 //!   the first request for CDS or LDS, or the name `*`, means every resource of the type
 //!   (wildcard); once a client has named resources of a type, an empty list means none.
 //!   EDS and RDS responses carry only the names subscribed.
-//! - **When to send.** On the first request for a type on a stream (always, so a client that
+//! - **When to send.** On the first request for a type on a stream (so a client that
 //!   reconnects is never left waiting), when the subscription changes, and when the snapshot's
 //!   version for the type differs from the one the client reports (a request) or was last
 //!   sent (a new snapshot). A new version whose selected resources are exactly those last sent
-//!   is not sent: a change to one cluster's endpoints does not wake clients of another.
+//!   is not sent: a change to one cluster's endpoints does not wake clients of another. Nor is
+//!   an empty response to a named subscription that was never sent anything: names not (yet)
+//!   in the snapshot are sent when they appear, and clients time out missing ones themselves.
 //!   Every response has a fresh nonce.
+//! - **Names on demand.** [`Subscriptions`] counts the names subscribed to across streams, so
+//!   the owner of the data can publish what clients ask for (the registry does).
 //! - **ACK / NACK.** A request whose `response_nonce` is not the last nonce sent for its type
 //!   is stale (it answers an older response) and is ignored whole. A request carrying
 //!   `error_detail` is a NACK: it is logged at `warn`, counted ([`AdsStats::nacks`]), and the
@@ -43,6 +47,7 @@ pub mod api;
 mod server;
 mod snapshot;
 mod stream;
+mod subscriptions;
 
 #[cfg(test)]
 mod tests;
@@ -50,3 +55,4 @@ mod tests;
 pub use server::{AdsHandle, AdsServer, AdsStats};
 pub use snapshot::{Resources, Snapshot, SnapshotCache};
 pub use stream::MissingTypeUrl;
+pub use subscriptions::Subscriptions;

@@ -15,6 +15,7 @@ use super::api::envoy::service::discovery::v3::{
 use super::api::type_url;
 use super::snapshot::{Snapshot, SnapshotCache};
 use super::stream::AdsStream;
+use super::subscriptions::Subscriptions;
 use futures_util::Stream;
 use std::collections::{BTreeSet, VecDeque};
 use std::net::SocketAddr;
@@ -58,6 +59,7 @@ pub struct AdsServer {
     snapshots: watch::Receiver<Arc<Snapshot>>,
     wildcard_types: Arc<BTreeSet<String>>,
     stats: Arc<AdsStats>,
+    subscriptions: Arc<Subscriptions>,
     /// Set by [`serve`](Self::serve): closes when its [`AdsHandle`] drops, ending every stream.
     stop: Option<watch::Receiver<()>>,
 }
@@ -70,12 +72,18 @@ impl AdsServer {
             snapshots: cache.subscribe(),
             wildcard_types: Arc::new(wildcard_types.into_iter().collect()),
             stats: Arc::default(),
+            subscriptions: Arc::default(),
             stop: None,
         }
     }
 
     pub fn stats(&self) -> Arc<AdsStats> {
         Arc::clone(&self.stats)
+    }
+
+    /// The names clients subscribe to, for an owner that serves names on demand.
+    pub fn subscriptions(&self) -> Arc<Subscriptions> {
+        Arc::clone(&self.subscriptions)
     }
 
     /// The tonic service, to add to a `tonic::transport::Server` of one's own.
@@ -220,7 +228,11 @@ impl AggregatedDiscoveryService for AdsServer {
         let mut snapshots = self.snapshots.clone();
         snapshots.mark_unchanged(); // each request reads the latest anyway
         let driver = Driver {
-            state: AdsStream::new(Arc::clone(&self.wildcard_types), self.stats()),
+            state: AdsStream::new(
+                Arc::clone(&self.wildcard_types),
+                self.stats(),
+                self.subscriptions(),
+            ),
             requests: request.into_inner(),
             snapshots,
             pending: VecDeque::new(),

@@ -6,6 +6,7 @@
 use super::api::envoy::service::discovery::v3::{DiscoveryRequest, DiscoveryResponse};
 use super::server::AdsStats;
 use super::snapshot::Snapshot;
+use super::subscriptions::Subscriptions;
 use prost_types::Any;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -25,6 +26,8 @@ pub(crate) struct AdsStream {
     wildcard_types: Arc<BTreeSet<String>>,
     nonces: u64,
     stats: Arc<AdsStats>,
+    /// Shared by every stream: this one's names are added and, when it ends, released.
+    subscriptions: Arc<Subscriptions>,
 }
 
 #[derive(Debug, Default)]
@@ -47,12 +50,17 @@ struct Sent {
 }
 
 impl AdsStream {
-    pub(crate) fn new(wildcard_types: Arc<BTreeSet<String>>, stats: Arc<AdsStats>) -> Self {
+    pub(crate) fn new(
+        wildcard_types: Arc<BTreeSet<String>>,
+        stats: Arc<AdsStats>,
+        subscriptions: Arc<Subscriptions>,
+    ) -> Self {
         AdsStream {
             types: BTreeMap::new(),
             wildcard_types,
             nonces: 0,
             stats,
+            subscriptions,
         }
     }
 
@@ -92,6 +100,7 @@ impl AdsStream {
         state.named |= names.iter().any(|n| n != "*");
         let wildcard = explicit_wildcard || (names.is_empty() && wildcard_type && !state.named);
         let resubscribed = names != state.names || wildcard != state.wildcard;
+        self.subscriptions.replace(&state.names, &names);
         state.names = names;
         state.wildcard = wildcard;
 
@@ -144,6 +153,12 @@ impl AdsStream {
         if !force && state.sent.as_ref().is_some_and(|s| s.resources == selected) {
             return None;
         }
+        // Nothing to tell a client that has nothing: a name not (yet) served is answered when
+        // it appears, and xDS clients time out missing resources on their own.
+        let had_none = state.sent.as_ref().is_none_or(|s| s.resources.is_empty());
+        if !state.wildcard && selected.is_empty() && had_none {
+            return None;
+        }
         self.nonces += 1;
         let nonce = self.nonces.to_string();
         state.sent = Some(Sent {
@@ -160,5 +175,13 @@ impl AdsStream {
             nonce,
             ..DiscoveryResponse::default()
         })
+    }
+}
+
+impl Drop for AdsStream {
+    fn drop(&mut self) {
+        for state in self.types.values() {
+            self.subscriptions.replace(&state.names, &BTreeSet::new());
+        }
     }
 }

@@ -33,7 +33,11 @@ fn publish(cache: &SnapshotCache, items: &[(&str, &str, &str)]) -> Arc<Snapshot>
 fn stream() -> (AdsStream, Arc<AdsStats>) {
     let stats = Arc::new(AdsStats::default());
     let wildcard = [CDS.to_owned()].into_iter().collect();
-    (AdsStream::new(Arc::new(wildcard), Arc::clone(&stats)), stats)
+    let subscriptions = Arc::default();
+    (
+        AdsStream::new(Arc::new(wildcard), Arc::clone(&stats), subscriptions),
+        stats,
+    )
 }
 
 fn request(type_url: &str, names: &[&str], version: &str, nonce: &str) -> DiscoveryRequest {
@@ -192,4 +196,15 @@ fn a_type_not_yet_published_is_answered_when_it_is() {
 
     let untyped = request("", &[], "", "");
     assert_eq!(ads.on_request(untyped, &snap).unwrap_err(), MissingTypeUrl);
+}
+
+#[test]
+fn a_named_resource_not_yet_served_is_sent_when_it_appears() {
+    let cache = SnapshotCache::new();
+    let (mut ads, _) = stream();
+    let snap = publish(&cache, &[(EDS, "a", "a1")]);
+    let early = ads.on_request(request(EDS, &["b"], "", ""), &snap).unwrap();
+    assert!(early.is_none(), "nothing to tell a client that has nothing");
+    let snap = publish(&cache, &[(EDS, "a", "a1"), (EDS, "b", "b1")]);
+    assert_eq!(values(&ads.on_snapshot(&snap)[0]), ["b1"]);
 }

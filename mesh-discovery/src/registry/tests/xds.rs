@@ -13,6 +13,7 @@ use crate::xds::api::envoy::service::discovery::v3::{
 use crate::xds::api::google::rpc::Status;
 use crate::xds::api::type_url::{CLUSTER as CDS, CLUSTER_LOAD_ASSIGNMENT as EDS, LISTENER as LDS};
 use prost::Message;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -114,19 +115,38 @@ fn endpoints(assignment: &ClusterLoadAssignment) -> Vec<(SocketAddr, u32, String
     out
 }
 
+/// Receives `n` responses, ACKs each (CDS as a wildcard, EDS for `api`), and returns them by
+/// type URL.
+async fn recv_and_ack(ads: &mut Ads, n: usize) -> BTreeMap<String, DiscoveryResponse> {
+    let mut by_type = BTreeMap::new();
+    for _ in 0..n {
+        let response = ads.recv().await;
+        let names: &[&str] = if response.type_url == EDS { &["api"] } else { &[] };
+        ads.send(&response.type_url, names, Some(&response)).await;
+        by_type.insert(response.type_url.clone(), response);
+    }
+    by_type
+}
+
 #[tokio::test]
 async fn a_registered_host_appears_in_eds_and_goes_on_deregistration() {
     let (handle, store) = serve_xds().await;
     let mut ads = Ads::connect(&handle).await;
     ads.send(CDS, &[], None).await;
-    let clusters = ads.recv().await;
-    assert_eq!(clusters.type_url, CDS);
+    let clusters = recv_and_ack(&mut ads, 1).await.remove(CDS).unwrap();
     assert!(clusters.resources.is_empty(), "nothing registered yet");
-    ads.send(CDS, &[], Some(&clusters)).await;
+
+    // Asking for `api` by name makes the registry serve it, empty: the cluster shows up for
+    // the wildcard CDS subscription too.
     ads.send(EDS, &["api"], None).await;
-    let nothing = ads.recv().await;
-    assert_eq!((nothing.type_url.as_str(), nothing.resources.len()), (EDS, 0));
-    ads.send(EDS, &["api"], Some(&nothing)).await;
+    let mut empty = recv_and_ack(&mut ads, 2).await;
+    let cluster: Vec<Cluster> = decode(&empty.remove(CDS).unwrap());
+    assert_eq!(cluster.len(), 1);
+    assert_eq!(cluster[0].name, "api");
+    assert!(cluster[0].eds_cluster_config.is_some(), "endpoints come from EDS");
+    let assignment: Vec<ClusterLoadAssignment> = decode(&empty.remove(EDS).unwrap());
+    assert_eq!(assignment[0].cluster_name, "api");
+    assert!(endpoints(&assignment[0]).is_empty());
 
     let host = Instance {
         zone: Some("zone-a".into()),
@@ -138,40 +158,29 @@ async fn a_registered_host_appears_in_eds_and_goes_on_deregistration() {
         .register(&name("api"), host, Duration::from_secs(60))
         .await
         .unwrap();
-    let (mut cds, mut eds) = (None, None);
-    for _ in 0..2 {
-        let response = ads.recv().await;
-        ads.send(
-            &response.type_url,
-            if response.type_url == EDS { &["api"] } else { &[] },
-            Some(&response),
-        )
-        .await;
-        match response.type_url.as_str() {
-            CDS => cds = Some(response),
-            EDS => eds = Some(response),
-            other => panic!("unexpected type {other}"),
-        }
-    }
+    let eds = recv_and_ack(&mut ads, 1)
+        .await
+        .remove(EDS)
+        .expect("an EDS update");
     let latency = registered.elapsed();
     assert!(latency < Duration::from_secs(1), "EDS took {latency:?}");
-    let cluster: Vec<Cluster> = decode(&cds.unwrap());
-    assert_eq!(cluster.len(), 1);
-    assert_eq!(cluster[0].name, "api");
-    assert!(cluster[0].eds_cluster_config.is_some(), "endpoints come from EDS");
-    let assignment: Vec<ClusterLoadAssignment> = decode(&eds.unwrap());
-    assert_eq!(assignment[0].cluster_name, "api");
+    let assignment: Vec<ClusterLoadAssignment> = decode(&eds);
     assert_eq!(
         endpoints(&assignment[0]),
         [(addr("127.0.0.1:9001"), 3, "zone-a".to_owned())]
     );
+    let quiet = ads.quiet_for(Duration::from_millis(300)).await;
+    assert!(quiet.is_none(), "the cluster did not change: {quiet:?}");
 
     store
         .deregister(&name("api"), addr("127.0.0.1:9001"))
         .await
         .unwrap();
     let gone = ads.recv().await;
-    assert_eq!(gone.type_url, EDS, "the cluster stays, its endpoints go");
+    assert_eq!(
+        gone.type_url, EDS,
+        "the cluster stays while subscribed, its endpoints go"
+    );
     let assignment: Vec<ClusterLoadAssignment> = decode(&gone);
     assert_eq!(
         assignment.len(),
@@ -288,4 +297,32 @@ async fn stopping_the_registry_ends_xds_streams() {
     let end = tokio::time::timeout(PROMPT, ads.responses.message()).await;
     let status = end.expect("the stream ends promptly").unwrap_err();
     assert_eq!(status.code(), tonic::Code::Unavailable, "{status}");
+}
+
+#[tokio::test]
+async fn a_name_is_served_while_some_client_asks_for_it() {
+    let (handle, _store) = serve_xds().await;
+    let mut watcher = Ads::connect(&handle).await;
+    watcher.send(CDS, &[], None).await;
+    let none = watcher.recv().await;
+    assert!(none.resources.is_empty());
+    watcher.send(CDS, &[], Some(&none)).await;
+
+    // gRPC started before its backend: it asks for the listener of a service with no instances
+    // yet, and gets it (with an empty cluster) rather than "does not exist".
+    let mut early = Ads::connect(&handle).await;
+    early.send(LDS, &["later"], None).await;
+    let listeners: Vec<Listener> = decode(&early.recv().await);
+    assert_eq!(listeners[0].name, "later");
+    let seen = watcher.recv().await;
+    let clusters: Vec<Cluster> = decode(&seen);
+    assert_eq!(clusters[0].name, "later");
+    watcher.send(CDS, &[], Some(&seen)).await;
+
+    drop(early);
+    let gone = watcher.recv().await;
+    assert!(
+        gone.resources.is_empty(),
+        "no instances and nobody asking: not served"
+    );
 }
