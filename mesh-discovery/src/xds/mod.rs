@@ -28,7 +28,8 @@
 //!   rejected version is not sent again; the next version is.
 //!
 //! ```text
-//!                  first request (any names)
+//!                  first request (held back while a named
+//!                  subscription would get nothing)
 //!   [unsubscribed] ───────────────────────────► [sent v, nonce n] ◄─────────────────┐
 //!                                                  │    │    │                        │
 //!                     request, nonce ≠ n (stale) ──┘    │    │ snapshot v' ≠ v,       │

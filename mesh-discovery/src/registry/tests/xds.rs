@@ -1,10 +1,11 @@
 //! The registry over xDS, from a real tonic ADS client on 127.0.0.1:0: what a client
 //! subscribed to CDS and EDS sees as hosts come and go, NACKs, and named EDS subscriptions.
 
+mod client;
+
 use super::*;
 use crate::xds::api::envoy::config::cluster::v3::Cluster;
-use crate::xds::api::envoy::config::core::v3::{address, socket_address};
-use crate::xds::api::envoy::config::endpoint::v3::{ClusterLoadAssignment, lb_endpoint};
+use crate::xds::api::envoy::config::endpoint::v3::ClusterLoadAssignment;
 use crate::xds::api::envoy::config::listener::v3::Listener;
 use crate::xds::api::envoy::service::discovery::v3::aggregated_discovery_service_client::AggregatedDiscoveryServiceClient;
 use crate::xds::api::envoy::service::discovery::v3::{
@@ -12,108 +13,8 @@ use crate::xds::api::envoy::service::discovery::v3::{
 };
 use crate::xds::api::google::rpc::Status;
 use crate::xds::api::type_url::{CLUSTER as CDS, CLUSTER_LOAD_ASSIGNMENT as EDS, LISTENER as LDS};
-use prost::Message;
+use client::{Ads, PROMPT, decode, endpoints, serve_xds};
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
-
-/// How long any one response may take here: generous, for a loaded machine. Promptness itself
-/// is asserted where it matters (a registration reaches EDS within a second).
-const PROMPT: Duration = Duration::from_secs(5);
-
-/// A registry with xDS on, both on OS-chosen ports.
-async fn serve_xds() -> (RegistryHandle, Arc<MemoryStore>) {
-    let registry = Registry::new(RegistryConfig::default()).unwrap();
-    let store = registry.store();
-    let xds = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    (registry.with_xds(xds).serve(http).unwrap(), store)
-}
-
-/// One ADS stream from the client side.
-struct Ads {
-    requests: mpsc::Sender<DiscoveryRequest>,
-    responses: tonic::Streaming<DiscoveryResponse>,
-}
-
-impl Ads {
-    async fn connect(handle: &RegistryHandle) -> Ads {
-        let url = format!("http://{}", handle.xds_addr().unwrap());
-        let mut client = AggregatedDiscoveryServiceClient::connect(url).await.unwrap();
-        let (requests, rx) = mpsc::channel(16);
-        let responses = client
-            .stream_aggregated_resources(ReceiverStream::new(rx))
-            .await
-            .unwrap()
-            .into_inner();
-        Ads { requests, responses }
-    }
-
-    async fn send(&self, type_url: &str, names: &[&str], acking: Option<&DiscoveryResponse>) {
-        let request = DiscoveryRequest {
-            type_url: type_url.into(),
-            resource_names: names.iter().map(|n| (*n).into()).collect(),
-            version_info: acking.map(|r| r.version_info.clone()).unwrap_or_default(),
-            response_nonce: acking.map(|r| r.nonce.clone()).unwrap_or_default(),
-            ..DiscoveryRequest::default()
-        };
-        self.requests.send(request).await.unwrap();
-    }
-
-    /// The next response, which must come within `PROMPT`.
-    async fn recv(&mut self) -> DiscoveryResponse {
-        let next = tokio::time::timeout(PROMPT, self.responses.message()).await;
-        next.expect("a response within PROMPT").unwrap().unwrap()
-    }
-
-    /// The next response, or `None` if nothing comes within `wait`.
-    async fn quiet_for(&mut self, wait: Duration) -> Option<DiscoveryResponse> {
-        let next = tokio::time::timeout(wait, self.responses.message()).await.ok()?;
-        next.unwrap()
-    }
-}
-
-fn decode<M: Message + Default>(response: &DiscoveryResponse) -> Vec<M> {
-    let decoded = response
-        .resources
-        .iter()
-        .map(|any| M::decode(any.value.as_slice()));
-    decoded.collect::<Result<_, _>>().unwrap()
-}
-
-/// The `(address, weight, zone)` of every endpoint in an assignment.
-fn endpoints(assignment: &ClusterLoadAssignment) -> Vec<(SocketAddr, u32, String)> {
-    let mut out = Vec::new();
-    for locality in &assignment.endpoints {
-        assert_eq!(
-            locality.load_balancing_weight,
-            Some(1),
-            "gRPC drops weightless localities"
-        );
-        for lb in &locality.lb_endpoints {
-            let Some(lb_endpoint::HostIdentifier::Endpoint(endpoint)) = &lb.host_identifier else {
-                panic!("an endpoint, not a name: {lb:?}");
-            };
-            let Some(address::Address::SocketAddress(socket)) =
-                endpoint.address.as_ref().unwrap().address.clone()
-            else {
-                panic!("a socket address");
-            };
-            let Some(socket_address::PortSpecifier::PortValue(port)) = socket.port_specifier else {
-                panic!("a port number");
-            };
-            let ip: std::net::IpAddr = socket.address.parse().unwrap();
-            let zone = locality.locality.clone().unwrap_or_default().zone;
-            out.push((
-                SocketAddr::new(ip, port as u16),
-                lb.load_balancing_weight.unwrap(),
-                zone,
-            ));
-        }
-    }
-    out
-}
 
 /// Receives `n` responses, ACKs each (CDS as a wildcard, EDS for `api`), and returns them by
 /// type URL.
