@@ -54,7 +54,11 @@ fn main() -> Result<(), Box<dyn Error>> {
 fn rename_raw_identifiers(dir: &Path) -> Result<(), Box<dyn Error>> {
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
         if name.contains("r#") {
             fs::rename(&path, dir.join(name.replace("r#", "")))?;
         }
