@@ -8,9 +8,12 @@
 //!   `Insert`/`Remove` changes keyed by address, which tower balancers (mesh-lb) consume;
 //! - [`registry`]: the mesh registry (Lyft's discovery service) with its embedded store and
 //!   HTTP/JSON API, [`RegistrySource`](registry::RegistrySource) to follow a service in it,
-//!   and [`Heartbeat`](registry::Heartbeat) to keep a host registered.
+//!   and [`Heartbeat`](registry::Heartbeat) to keep a host registered; it can also serve its
+//!   services over xDS;
+//! - [`xds`]: Envoy's xDS v3 messages ([`xds::api`], a generated, wire-compatible subset) and a
+//!   state-of-the-world ADS server over a published [`xds::SnapshotCache`].
 //!
-//! Later sources (DNS, xDS) publish the same way.
+//! Later sources (DNS, an xDS client) publish the same way.
 //!
 //! Every source publishes whole, validated [`EndpointSet`]s through a
 //! `tokio::sync::watch::Receiver<Arc<EndpointSet>>`: readers take the latest set whenever
@@ -59,6 +62,7 @@ mod file;
 mod fixed;
 mod handle;
 pub mod registry;
+pub mod xds;
 
 pub use changes::EndpointChanges;
 pub use file::FileSource;

@@ -1,4 +1,5 @@
-//! Runs the grpcio interop client (`tests/python/grpc_client.py`).
+//! Runs the grpcio interop clients (`tests/python/grpc_client.py`, and `xds_client.py`, grpcio's own
+//! xDS client against an xDS server).
 //!
 //! Needs `python3` with `pip install grpcio grpcio-health-checking`; when they are missing the
 //! helpers return an `Err` saying so, and the calling test must fail (never skip) on it.
@@ -79,4 +80,18 @@ pub async fn run_grpc_client_with_authority(
     let mut args = vec![script.as_ref(), target.as_str()];
     args.extend(authority);
     run(&args).await
+}
+
+/// `tests/python/xds_client.py`.
+pub fn xds_client_script() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/python/xds_client.py"))
+}
+
+/// Runs grpcio's xDS client: `Health/Check` on `xds:///{service}`, resolved through the xDS
+/// server at `xds_server` only. `Ok` holds its output.
+pub async fn run_xds_client(xds_server: SocketAddr, service: &str) -> Result<String, String> {
+    check_grpcio().await?;
+    let script = xds_client_script();
+    let server = xds_server.to_string();
+    run(&[script.to_string_lossy().as_ref(), server.as_str(), service]).await
 }

@@ -3,6 +3,8 @@
 //! Run: `cargo run -p mesh-discovery --bin mesh-registry -- --listen 127.0.0.1:8500`, then
 //! `curl -X PUT 127.0.0.1:8500/v1/services/api/instances/10.0.0.1:8080 -d '{"zone":"a"}'` and
 //! `curl 127.0.0.1:8500/v1/services/api`. The API is documented in `mesh_discovery::registry`.
+//! With `--xds-listen 127.0.0.1:18000` it also serves its services over xDS (ADS), for Envoy
+//! and gRPC `xds:///service` clients (see `docs/registry.md`).
 //! Logs go to stderr (`RUST_LOG=debug` for more); Ctrl-C stops it.
 
 use clap::Parser;
@@ -25,6 +27,9 @@ struct Args {
     /// How long a host stays without a heartbeat (default: 3 heartbeat intervals).
     #[arg(long, env = "MESH_REGISTRY_TTL", value_parser = duration)]
     ttl: Option<Duration>,
+    /// Also serve the services over xDS (ADS: CDS, EDS, LDS) on this address (default: off).
+    #[arg(long, env = "MESH_REGISTRY_XDS_LISTEN")]
+    xds_listen: Option<SocketAddr>,
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
@@ -45,11 +50,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ttl: args.ttl,
         sweep_interval: None,
     };
-    let registry = Registry::new(config)?;
+    let mut registry = Registry::new(config)?;
     let ttl = registry.ttl();
+    if let Some(xds) = args.xds_listen {
+        registry = registry.with_xds(tokio::net::TcpListener::bind(xds).await?);
+    }
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let server = registry.serve(listener)?;
-    tracing::info!(listen = %server.local_addr(), ?ttl, "mesh-registry serving");
+    let xds = server.xds_addr().map(|a| a.to_string());
+    tracing::info!(listen = %server.local_addr(), xds = xds.as_deref().unwrap_or("off"), ?ttl, "mesh-registry serving");
     tokio::signal::ctrl_c().await?;
     tracing::info!("stopping");
     server.stop();

@@ -14,6 +14,7 @@ use super::model::ServiceName;
 use super::server::RegistryHandle;
 use super::store::{MemoryStore, Snapshot, Store, StoreError};
 use super::wire::{self, BadRequest};
+use crate::xds::{AdsServer, SnapshotCache};
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
@@ -35,6 +36,8 @@ pub struct Registry<S = MemoryStore> {
     heartbeat_interval: Duration,
     ttl: Duration,
     sweep_interval: Duration,
+    /// Where to serve the registry over ADS too, if anywhere.
+    xds: Option<TcpListener>,
 }
 
 impl Registry<MemoryStore> {
@@ -68,6 +71,7 @@ impl<S: Store> Registry<S> {
             heartbeat_interval,
             ttl,
             sweep_interval,
+            xds: None,
         })
     }
 
@@ -80,17 +84,37 @@ impl<S: Store> Registry<S> {
         self.ttl
     }
 
-    /// Serves the API on `listener` and runs the sweep, from tasks on the current runtime.
-    /// Errors: no tokio runtime, or the listener has no local address.
-    pub fn serve(self, listener: TcpListener) -> std::io::Result<RegistryHandle> {
+    /// Also serves the registry's services over xDS (ADS: CDS, EDS and LDS, see
+    /// [`crate::xds`]) on `listener`, once [`serve`](Self::serve) runs. Off unless called.
+    pub fn with_xds(mut self, listener: TcpListener) -> Self {
+        self.xds = Some(listener);
+        self
+    }
+
+    /// Serves the API on `listener` and runs the sweep (and xDS, if set), from tasks on the
+    /// current runtime. Errors: no tokio runtime, or a listener has no local address.
+    pub fn serve(mut self, listener: TcpListener) -> std::io::Result<RegistryHandle> {
         let runtime = tokio::runtime::Handle::try_current().map_err(std::io::Error::other)?;
         let local_addr = listener.local_addr()?;
+        let xds = match self.xds.take() {
+            Some(xds_listener) => {
+                let cache = Arc::new(SnapshotCache::new());
+                let server = AdsServer::new(&cache);
+                let subscriptions = server.subscriptions();
+                let ads = server.serve(xds_listener)?;
+                let publisher = runtime.spawn(super::xds::publish(self.store(), cache, subscriptions));
+                Some((ads, publisher))
+            }
+            None => None,
+        };
         let registry = Arc::new(self);
         let sweep = runtime.spawn(Arc::clone(&registry).sweep());
         let server = runtime.spawn(super::server::accept(registry, listener));
+        let (ads, publisher) = xds.unzip();
         Ok(RegistryHandle {
             local_addr,
-            tasks: [server, sweep],
+            tasks: [server, sweep].into_iter().chain(publisher).collect(),
+            xds: ads,
         })
     }
 

@@ -4,7 +4,9 @@
 //! Parts: [`Store`] with the embedded [`MemoryStore`] (Redis comes later, behind the same
 //! trait); [`Registry`], the HTTP server (binary: `mesh-registry`); [`RegistrySource`], a
 //! cluster's endpoints from the registry, published like [`FileSource`](crate::FileSource);
-//! [`Heartbeat`], which keeps one host registered.
+//! [`Heartbeat`], which keeps one host registered. With [`Registry::with_xds`] it also serves
+//! its services over xDS (ADS: a CDS cluster, an EDS assignment and an LDS api-listener per
+//! service), so Envoy and gRPC's `xds:///` clients can follow it (module `xds`).
 //!
 //! Defaults: heartbeat interval 60s; TTL 3 intervals (180s); sweep every TTL/3 (60s); a long
 //! poll waits 30s unless `wait` says otherwise, and never more than 5 min.
@@ -59,6 +61,8 @@ mod model;
 mod server;
 mod store;
 mod wire;
+mod xds;
+mod xds_resources;
 
 #[cfg(test)]
 mod tests;

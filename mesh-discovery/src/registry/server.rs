@@ -2,6 +2,7 @@
 
 use super::api::Registry;
 use super::store::Store;
+use crate::xds::{AdsHandle, AdsStats};
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,17 +11,28 @@ use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::{debug, warn};
 
-/// A running registry server; dropping it (or [`RegistryHandle::stop`]) stops it.
+/// A running registry server; dropping it (or [`RegistryHandle::stop`]) stops it, xDS included.
 #[derive(Debug)]
 pub struct RegistryHandle {
     pub(super) local_addr: SocketAddr,
-    pub(super) tasks: [JoinHandle<()>; 2],
+    pub(super) tasks: Vec<JoinHandle<()>>,
+    pub(super) xds: Option<AdsHandle>,
 }
 
 impl RegistryHandle {
     /// Where the API listens (the port the OS chose for `127.0.0.1:0`).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Where xDS (ADS) listens, when the registry serves it.
+    pub fn xds_addr(&self) -> Option<SocketAddr> {
+        self.xds.as_ref().map(AdsHandle::local_addr)
+    }
+
+    /// The xDS server's counters, when the registry serves it.
+    pub fn xds_stats(&self) -> Option<&AdsStats> {
+        self.xds.as_ref().map(AdsHandle::stats)
     }
 
     /// Stops the server, dropping open connections and long polls, and the sweep.

@@ -73,6 +73,9 @@ pub trait Store: Send + Sync + 'static {
     fn snapshot(&self, services: &[ServiceName])
     -> impl Future<Output = Result<Snapshot, StoreError>> + Send;
 
+    /// Every service with at least one live instance, sorted by name.
+    fn services(&self) -> impl Future<Output = Result<Vec<ServiceName>, StoreError>> + Send;
+
     /// Removes instances whose TTL has run out; returns how many went.
     fn sweep(&self) -> impl Future<Output = Result<usize, StoreError>> + Send;
 
@@ -188,6 +191,20 @@ impl MemoryStore {
         })
     }
 
+    fn services_now(&self) -> Vec<ServiceName> {
+        self.with(|inner| {
+            // "Live" as `snapshot` lists it: an instance past its TTL counts until swept.
+            let mut names: Vec<ServiceName> = inner
+                .services
+                .iter()
+                .filter(|(_, svc)| !svc.instances.is_empty())
+                .map(|(name, _)| name.clone())
+                .collect();
+            names.sort();
+            names
+        })
+    }
+
     fn sweep_now(&self) -> usize {
         let now = Instant::now();
         self.with(|inner| {
@@ -232,6 +249,10 @@ impl Store for MemoryStore {
         services: &[ServiceName],
     ) -> impl Future<Output = Result<Snapshot, StoreError>> + Send {
         ready(Ok(self.snapshot_now(services)))
+    }
+
+    fn services(&self) -> impl Future<Output = Result<Vec<ServiceName>, StoreError>> + Send {
+        ready(Ok(self.services_now()))
     }
 
     fn sweep(&self) -> impl Future<Output = Result<usize, StoreError>> + Send {

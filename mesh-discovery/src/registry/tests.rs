@@ -4,6 +4,7 @@
 mod api;
 mod sources;
 mod store;
+mod xds;
 
 use super::call::{self, CallError, HttpClient};
 use super::*;

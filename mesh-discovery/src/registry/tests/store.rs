@@ -137,6 +137,36 @@ async fn deregister_takes_effect_at_once() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn services_lists_only_those_with_live_instances_sorted() {
+    let store = MemoryStore::new();
+    assert!(store.services().await.unwrap().is_empty());
+    for (service, host) in [
+        ("web", "10.0.0.1:80"),
+        ("api", "10.0.0.2:80"),
+        ("db", "10.0.0.3:80"),
+    ] {
+        store
+            .register(&name(service), Instance::new(addr(host)), TTL)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.services().await.unwrap(),
+        [name("api"), name("db"), name("web")]
+    );
+
+    store.deregister(&name("db"), addr("10.0.0.3:80")).await.unwrap();
+    assert_eq!(store.services().await.unwrap(), [name("api"), name("web")]);
+
+    sleep(TTL + Duration::from_millis(1)).await;
+    store.sweep().await.unwrap();
+    assert!(
+        store.services().await.unwrap().is_empty(),
+        "expired services are not live"
+    );
+}
+
 #[test]
 fn names_and_config_are_validated() {
     assert!(ServiceName::new("api.v2_eu-1").is_ok());
