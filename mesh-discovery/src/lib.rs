@@ -8,9 +8,11 @@
 //!   `Insert`/`Remove` changes keyed by address, which tower balancers (mesh-lb) consume;
 //! - [`registry`]: the mesh registry (Lyft's discovery service) with its embedded store and
 //!   HTTP/JSON API, [`RegistrySource`](registry::RegistrySource) to follow a service in it,
-//!   and [`Heartbeat`](registry::Heartbeat) to keep a host registered.
+//!   and [`Heartbeat`](registry::Heartbeat) to keep a host registered;
+//! - [`DnsSource`]: every address of a DNS name (Envoy's STRICT_DNS), for clusters with
+//!   `discovery: { dns: { hostname, port, ... } }`, re-resolved on the records' TTL.
 //!
-//! Later sources (DNS, xDS) publish the same way.
+//! Later sources (xDS) publish the same way.
 //!
 //! Every source publishes whole, validated [`EndpointSet`]s through a
 //! `tokio::sync::watch::Receiver<Arc<EndpointSet>>`: readers take the latest set whenever
@@ -55,12 +57,14 @@
 //! ```
 
 mod changes;
+pub mod dns;
 mod file;
 mod fixed;
 mod handle;
 pub mod registry;
 
 pub use changes::EndpointChanges;
+pub use dns::{DnsSource, DnsSourceOptions};
 pub use file::FileSource;
 pub use fixed::fixed;
 pub use handle::{SourceHandle, SourceStats};
