@@ -10,10 +10,12 @@
 //!   HTTP/JSON API, [`RegistrySource`](registry::RegistrySource) to follow a service in it,
 //!   and [`Heartbeat`](registry::Heartbeat) to keep a host registered; it can also serve its
 //!   services over xDS;
+//! - [`DnsSource`]: every address of a DNS name (Envoy's STRICT_DNS), for clusters with
+//!   `discovery: { dns: { hostname, port, ... } }`, re-resolved on the records' TTL;
 //! - [`xds`]: Envoy's xDS v3 messages ([`xds::api`], a generated, wire-compatible subset) and a
 //!   state-of-the-world ADS server over a published [`xds::SnapshotCache`].
 //!
-//! Later sources (DNS, an xDS client) publish the same way.
+//! Later sources (an xDS client's EDS) publish the same way.
 //!
 //! Every source publishes whole, validated [`EndpointSet`]s through a
 //! `tokio::sync::watch::Receiver<Arc<EndpointSet>>`: readers take the latest set whenever
@@ -58,6 +60,7 @@
 //! ```
 
 mod changes;
+pub mod dns;
 mod file;
 mod fixed;
 mod handle;
@@ -65,6 +68,7 @@ pub mod registry;
 pub mod xds;
 
 pub use changes::EndpointChanges;
+pub use dns::{DnsSource, DnsSourceOptions};
 pub use file::FileSource;
 pub use fixed::fixed;
 pub use handle::{SourceHandle, SourceStats};

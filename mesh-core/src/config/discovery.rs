@@ -13,6 +13,37 @@ pub struct Discovery {
     pub file: Option<FileDiscovery>,
     /// The mesh registry (Lyft's discovery service): the instances of one service.
     pub registry: Option<RegistryDiscovery>,
+    /// Envoy's STRICT_DNS: every address a DNS name resolves to, re-resolved as it changes.
+    pub dns: Option<DnsDiscovery>,
+}
+
+/// `discovery.dns`, with Envoy's names where Envoy has the knob.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsDiscovery {
+    /// Required: the DNS name to resolve, without a port.
+    pub hostname: Option<String>,
+    /// Required: the port every resolved address is reached on.
+    pub port: Option<u32>,
+    /// `all` (default), `v4_only`, `v6_only` or `auto`.
+    pub lookup_family: Option<String>,
+    /// Re-resolve when the answer's TTL runs out. Default `true`.
+    pub respect_dns_ttl: Option<bool>,
+    /// Envoy's `dns_refresh_rate`. Default `5s`.
+    pub refresh_rate: Option<String>,
+    /// Envoy's `dns_failure_refresh_rate`: the backoff after a failed lookup.
+    pub failure_refresh_rate: Option<DnsFailureRefreshRate>,
+    /// Nameservers as `ip:port`; default: the system's (`/etc/resolv.conf`).
+    pub resolvers: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsFailureRefreshRate {
+    /// Default `1s`.
+    pub base_interval: Option<String>,
+    /// Default ten times `base_interval` (Envoy's rule).
+    pub max_interval: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

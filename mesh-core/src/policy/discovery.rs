@@ -8,6 +8,13 @@
 //! by address.
 //!
 //! Defaults: `refresh_interval` 1s. A relative `path` is taken from the working directory.
+//! The `dns` source's knobs and defaults are in [`dns`](self::dns)'s doc.
+
+mod dns;
+
+pub use dns::{
+    DEFAULT_DNS_FAILURE_BASE, DEFAULT_DNS_REFRESH_RATE, DnsBackoff, DnsDiscovery, DnsLookupFamily,
+};
 
 use super::cluster::{Endpoint, endpoint};
 use super::errors::{ConfigError, Issues, Path};
@@ -33,6 +40,8 @@ pub enum Discovery {
     File(FileDiscovery),
     /// The instances of one service in the mesh registry, streamed by long poll.
     Registry(RegistryDiscovery),
+    /// Every address a DNS name resolves to (Envoy's STRICT_DNS), resolved again as it changes.
+    Dns(DnsDiscovery),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -75,13 +84,20 @@ pub(crate) fn build(raw: &config::Cluster, cluster: &Path, issues: &mut Issues) 
         config::Discovery {
             file: Some(f),
             registry: None,
+            dns: None,
         } => file(f, &path.key("file"), issues).map(Discovery::File),
         config::Discovery {
             file: None,
             registry: Some(r),
+            dns: None,
         } => registry(r, &path.key("registry"), issues).map(Discovery::Registry),
+        config::Discovery {
+            file: None,
+            registry: None,
+            dns: Some(n),
+        } => dns::build(n, &path.key("dns"), issues).map(Discovery::Dns),
         _ => {
-            issues.push(&path, "needs exactly one source: file or registry");
+            issues.push(&path, "needs exactly one source: file, registry or dns");
             None
         }
     };
