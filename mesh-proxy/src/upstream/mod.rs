@@ -154,6 +154,19 @@ fn discover(cluster: &Cluster) -> Result<Discovered, crate::StartError> {
                 source: Some(handle),
             })
         }
+        Discovery::Dns(dns) => {
+            // Starts empty and fills on the first answer, like the registry (see DnsSource).
+            let source =
+                mesh_discovery::DnsSource::new(dns.clone(), mesh_discovery::DnsSourceOptions::default());
+            let (sets, handle) = source.start().map_err(|e| crate::StartError::Dns {
+                cluster: cluster.name.clone(),
+                reason: e.to_string(),
+            })?;
+            Ok(Discovered {
+                sets,
+                source: Some(handle),
+            })
+        }
         Discovery::File(file) => {
             let source = mesh_discovery::FileSource::new(file.path.clone(), file.refresh_interval);
             let (sets, handle) = source.start().map_err(|source| crate::StartError::Discovery {
