@@ -47,7 +47,7 @@ pub use lookup::ResolverConfigError;
 use crate::{SourceHandle, SourceStats};
 use hickory_resolver::TokioResolver;
 use lookup::{Answer, next_refresh};
-use mesh_core::policy::{DnsDiscovery, Endpoint, EndpointSet};
+use mesh_core::policy::{DnsBackoff, DnsDiscovery, Endpoint, EndpointSet};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use std::net::SocketAddr;
@@ -175,20 +175,9 @@ impl Follower {
 
     fn fail(&mut self, text: String, failures: &mut u32) -> Duration {
         self.reject(text);
-        let pause = self.backoff(*failures);
+        let pause = backoff(self.config.failure_refresh_rate, *failures, &mut self.rng);
         *failures = failures.saturating_add(1);
         pause
-    }
-
-    /// Uniform in `[c/2, c]` with `c = min(max, base·2ⁿ)`.
-    fn backoff(&mut self, failures: u32) -> Duration {
-        let bounds = self.config.failure_refresh_rate;
-        let ceiling = bounds
-            .base_interval
-            .saturating_mul(2u32.saturating_pow(failures.min(20)))
-            .min(bounds.max_interval);
-        let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
-        Duration::from_millis(self.rng.random_range(millis / 2..=millis))
     }
 
     fn accept(&mut self, answer: Answer) {
@@ -228,6 +217,17 @@ impl Follower {
         self.stats.rejected_with(&text);
         self.failing = Some(text);
     }
+}
+
+/// The pause after `failures` failures in a row (0 for the first): uniform in `[c/2, c]` with
+/// `c = min(max_interval, base_interval·2ⁿ)`.
+fn backoff(bounds: DnsBackoff, failures: u32, rng: &mut impl Rng) -> Duration {
+    let ceiling = bounds
+        .base_interval
+        .saturating_mul(2u32.saturating_pow(failures.min(20)))
+        .min(bounds.max_interval);
+    let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(rng.random_range(millis / 2..=millis))
 }
 
 /// The answer's addresses as endpoints on `port`, in the answer's (sorted) order.

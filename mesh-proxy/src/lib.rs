@@ -73,6 +73,9 @@ pub enum StartError {
     /// A cluster's registry source could not be set up.
     #[error("cluster {cluster:?}: registry discovery: {reason}")]
     Registry { cluster: String, reason: String },
+    /// A cluster's DNS source could not be set up (the system's resolver config is unreadable).
+    #[error("cluster {cluster:?}: dns discovery: {reason}")]
+    Dns { cluster: String, reason: String },
     /// A valid key this proxy cannot honour yet; refusing beats silently ignoring it.
     #[error("{scope}: {key} is valid configuration but this proxy does not enforce it yet")]
     NotEnforced { scope: String, key: &'static str },

@@ -88,7 +88,7 @@ pub(crate) fn render(out: &mut String, clusters: &[std::sync::Arc<ClusterRuntime
         "counter",
         rows(&|s| s.rejected()),
     );
-    // Remote sources only: time since the registry last answered. A long poll answers at
+    // Remote sources only: time since the discovery source (registry, DNS) last answered. A long poll answers at
     // least every `wait` (30 s), so a healthy registry keeps this under that.
     let stale: Vec<_> = sources
         .iter()

@@ -2,6 +2,7 @@
 
 mod admin;
 mod discovery;
+mod dns;
 mod errors;
 mod faults;
 mod grpc;

@@ -8,6 +8,7 @@
 //!   ([`backend::WebSocket`]) and a TCP echo server that proves half-close ([`backend::TcpEcho`]).
 //! - [`client`]: downstream clients: HTTP/1.1, h2c and TLS (ALPN) connections, and raw TCP bytes.
 //! - [`certs`] / [`tls`]: the test CA and server certificate, and rustls configurations built from them.
+//! - [`dns`]: a DNS server whose records the test changes ([`dns::TestDnsServer`]).
 //! - [`python`]: runs the grpcio (Python) interop client.
 //! - [`proxy`]: starts a `mesh-proxy` in process from YAML (written out, or built with
 //!   [`proxy::Config`]) and reads its admin stats.
@@ -18,6 +19,7 @@
 pub mod backend;
 pub mod certs;
 pub mod client;
+pub mod dns;
 pub mod proxy;
 pub mod python;
 pub mod tls;

@@ -8,7 +8,8 @@
 //! by address.
 //!
 //! Defaults: `refresh_interval` 1s. A relative `path` is taken from the working directory.
-//! The `dns` source's knobs and defaults are in [`dns`](self::dns)'s doc.
+//! The `dns` source's knobs and defaults: see the `//!` doc of `policy/discovery/dns.rs`, and
+//! [`DnsDiscovery`].
 
 mod dns;
 

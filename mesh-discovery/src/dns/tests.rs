@@ -31,7 +31,8 @@ fn config(server: &TestDnsServer) -> DnsDiscovery {
 
 fn start(config: DnsDiscovery) -> (watch::Receiver<Arc<EndpointSet>>, SourceHandle) {
     let options = DnsSourceOptions {
-        timeout: Duration::from_millis(300),
+        // Long enough that a loaded test machine does not time out a local answer.
+        timeout: Duration::from_secs(1),
         attempts: 1,
     };
     DnsSource::new(config, options).start().unwrap()
@@ -144,9 +145,15 @@ async fn an_unchanged_or_reordered_answer_publishes_nothing() {
     let (mut sets, handle) = start(config(&server));
     first(&mut sets).await;
     server.set(NAME, &[(ip("127.0.0.2"), 0), (ip("127.0.0.1"), 0)]);
-    let asked = server.queries();
-    // TTL 0 re-resolves every second (the floor), not in a hot loop.
+    let (asked, since) = (server.queries(), Instant::now());
+    // TTL 0 re-resolves every second (the floor), not in a hot loop: two more rounds of A and
+    // AAAA take two waits of 1s after the first answer.
     eventually(|| server.queries() >= asked + 4).await;
+    assert!(
+        since.elapsed() >= Duration::from_millis(1500),
+        "{:?}",
+        since.elapsed()
+    );
     assert!(
         server.queries() <= asked + 8,
         "TTL 0 must not spin: {} queries",
@@ -243,6 +250,25 @@ async fn lookup_family_picks_the_records() {
             ..config(&server)
         });
         assert_eq!(addrs(&*first(&mut sets).await), want, "{name} {lookup_family:?}");
+    }
+}
+
+#[test]
+fn failure_backoff_doubles_within_its_bounds_and_keeps_the_upper_half() {
+    let bounds = DnsBackoff {
+        base_interval: Duration::from_secs(1),
+        max_interval: Duration::from_secs(10),
+    };
+    let mut rng = SmallRng::seed_from_u64(7);
+    for failures in 0..40 {
+        let ceiling = Duration::from_secs(1 << failures.min(4)).min(bounds.max_interval);
+        for _ in 0..50 {
+            let pause = backoff(bounds, failures, &mut rng);
+            assert!(
+                pause >= ceiling / 2 && pause <= ceiling,
+                "{failures}: {pause:?} vs {ceiling:?}"
+            );
+        }
     }
 }
 

@@ -130,6 +130,16 @@ fn discover(cluster: &Cluster) -> Result<Discovered, StartError> {
             let source = RegistrySource::new(registry.address, service, RegistrySourceOptions::default());
             Ok(started(source.start().map_err(|e| refused(e.to_string()))?, true))
         }
+        Discovery::Dns(dns) => {
+            // Starts empty and fills on the first answer, like the registry (see DnsSource).
+            let source =
+                mesh_discovery::DnsSource::new(dns.clone(), mesh_discovery::DnsSourceOptions::default());
+            let pair = source.start().map_err(|e| StartError::Dns {
+                cluster: cluster.name.clone(),
+                reason: e.to_string(),
+            })?;
+            Ok(started(pair, true))
+        }
         Discovery::File(file) => {
             let source = mesh_discovery::FileSource::new(file.path.clone(), file.refresh_interval);
             let pair = source.start().map_err(|source| StartError::Discovery {

@@ -57,9 +57,17 @@ pub struct HttpBuilder {
     name: String,
     mode: HttpMode,
     tls: bool,
+    at: Option<SocketAddr>,
 }
 
 impl HttpBuilder {
+    /// Binds `addr` (a loopback address, e.g. `127.0.0.2:<port of another backend>`) instead of
+    /// `127.0.0.1:0`: for DNS tests, where every address of a name shares one port.
+    pub fn at(mut self, addr: SocketAddr) -> Self {
+        self.at = Some(addr);
+        self
+    }
+
     pub fn mode(mut self, mode: HttpMode) -> Self {
         self.mode = mode;
         self
@@ -79,9 +87,16 @@ impl HttpBuilder {
         self
     }
 
-    /// Binds `127.0.0.1:0` and starts serving.
+    /// Binds `127.0.0.1:0` (or the address given to [`Self::at`]) and starts serving.
     pub async fn start(self) -> Http {
-        let (listener, addr) = bind_loopback().await;
+        let (listener, addr) = match self.at {
+            None => bind_loopback().await,
+            Some(at) => {
+                let listener = TcpListener::bind(at).await.expect("bind the given address");
+                let addr = listener.local_addr().expect("local_addr of a bound listener");
+                (listener, addr)
+            }
+        };
         let requests = Arc::new(AtomicUsize::new(0));
         let health = Arc::new(std::sync::atomic::AtomicU16::new(200));
         let state = Arc::new(State::default());
@@ -127,6 +142,7 @@ impl Http {
             name: name.to_owned(),
             mode: HttpMode::Auto,
             tls: false,
+            at: None,
         }
     }
 

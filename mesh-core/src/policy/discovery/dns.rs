@@ -44,17 +44,23 @@ pub enum DnsLookupFamily {
     Auto,
 }
 
+/// A validated `discovery.dns`: every address of `hostname` is an endpoint on `port` (weight 1,
+/// priority 0, no zone). How the source uses the intervals: mesh-discovery's `DnsSource`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DnsDiscovery {
     /// As written: a final dot makes it absolute, so the resolver's search domains are not tried.
     pub hostname: String,
     pub port: u16,
+    /// Default [`DnsLookupFamily::All`].
     pub lookup_family: DnsLookupFamily,
+    /// Re-resolve on the answer's lowest TTL (within 1s and `refresh_rate`). Default true.
     pub respect_dns_ttl: bool,
+    /// Default [`DEFAULT_DNS_REFRESH_RATE`] (5s).
     #[serde(with = "serde_str")]
     pub refresh_rate: Duration,
+    /// Default 1s doubling to 10s.
     pub failure_refresh_rate: DnsBackoff,
-    /// Empty: the system's resolvers.
+    /// Empty: the system's resolvers (`/etc/resolv.conf`).
     pub resolvers: Vec<SocketAddr>,
 }
 
