@@ -8,7 +8,7 @@
 //! of its own last change; a [`Snapshot`] of some services carries the highest of theirs, so a
 //! reader of one service is not woken by changes to another.
 //!
-//! The trait is async because the next store (Redis, for several registry replicas) does I/O;
+//! The trait is async because the Redis store (for several registry replicas) does I/O;
 //! it uses return-position `impl Future` (no boxing), so a registry is generic over its store
 //! rather than holding a `dyn Store`. Expiry is the store's business: the memory store removes
 //! expired instances when [`Store::sweep`] runs (the registry calls it every `ttl / 3`); a
@@ -75,6 +75,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Removes instances whose TTL has run out; returns how many went.
     fn sweep(&self) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
+    /// Every service with at least one live instance, sorted by name.
+    fn services(&self) -> impl Future<Output = Result<Vec<ServiceName>, StoreError>> + Send;
 
     /// The global version, changing whenever it does (intermediate values may be skipped).
     fn versions(&self) -> watch::Receiver<u64>;
@@ -188,6 +191,16 @@ impl MemoryStore {
         })
     }
 
+    fn services_now(&self) -> Vec<ServiceName> {
+        // Listed as the snapshot lists: a host past its TTL counts until the sweep removes it.
+        let mut names: Vec<ServiceName> = self.with(|inner| {
+            let live = inner.services.iter().filter(|(_, s)| !s.instances.is_empty());
+            live.map(|(name, _)| name.clone()).collect()
+        });
+        names.sort();
+        names
+    }
+
     fn sweep_now(&self) -> usize {
         let now = Instant::now();
         self.with(|inner| {
@@ -236,6 +249,10 @@ impl Store for MemoryStore {
 
     fn sweep(&self) -> impl Future<Output = Result<usize, StoreError>> + Send {
         ready(Ok(self.sweep_now()))
+    }
+
+    fn services(&self) -> impl Future<Output = Result<Vec<ServiceName>, StoreError>> + Send {
+        ready(Ok(self.services_now()))
     }
 
     fn versions(&self) -> watch::Receiver<u64> {
