@@ -6,3 +6,4 @@
 mod embedded;
 mod harness;
 mod proxy;
+mod registry_redis;

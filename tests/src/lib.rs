@@ -9,6 +9,7 @@
 //! - [`client`]: downstream clients: HTTP/1.1, h2c and TLS (ALPN) connections, and raw TCP bytes.
 //! - [`certs`] / [`tls`]: the test CA and server certificate, and rustls configurations built from them.
 //! - [`python`]: runs the grpcio (Python) interop client.
+//! - [`redis`]: a real `redis-server` on a free loopback port, for the registry's Redis store.
 //! - [`proxy`]: starts a `mesh-proxy` in process from YAML (written out, or built with
 //!   [`proxy::Config`]) and reads its admin stats.
 //! - Here: [`within`] and [`eventually`] bound every wait; [`closed_port`] is an address nothing
@@ -20,6 +21,7 @@ pub mod certs;
 pub mod client;
 pub mod proxy;
 pub mod python;
+pub mod redis;
 pub mod tls;
 
 use std::future::Future;
