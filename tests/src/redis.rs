@@ -102,7 +102,9 @@ fn spawn(addr: SocketAddr) -> Result<Child, String> {
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(format!("redis-server on {addr} did not answer PING within {READY:?}"));
+            return Err(format!(
+                "redis-server on {addr} did not answer PING within {READY:?}"
+            ));
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -124,10 +126,11 @@ fn pid_at(addr: SocketAddr) -> Option<u32> {
         }
         reply.extend_from_slice(&chunk[..n]);
         let text = String::from_utf8_lossy(&reply);
-        if let Some(line) = text.lines().find_map(|l| l.strip_prefix("process_id:")) {
-            if text.contains(&format!("process_id:{line}\r\n")) {
-                return line.trim().parse().ok();
-            }
+        // Only a whole line: a read can end in the middle of the number.
+        if let Some(line) = text.lines().find_map(|l| l.strip_prefix("process_id:"))
+            && text.contains(&format!("process_id:{line}\r\n"))
+        {
+            return line.trim().parse().ok();
         }
     }
     None

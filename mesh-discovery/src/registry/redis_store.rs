@@ -23,20 +23,17 @@
 //! whole read.
 
 mod follow;
+mod record;
 mod scripts;
 
 use super::model::{Instance, ServiceName};
 use super::store::{Registered, Snapshot, Store, StoreError};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use scripts::Scripts;
-use serde::Deserialize;
-use std::collections::BTreeMap;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tracing::warn;
 
 /// The key prefix when none is configured.
 pub const DEFAULT_REDIS_PREFIX: &str = "mesh:registry:";
@@ -186,127 +183,87 @@ fn ttl_millis(ttl: Duration) -> u64 {
     u64::try_from(ttl.as_millis()).unwrap_or(max).clamp(1, max)
 }
 
-/// An instance as stored: the API's JSON shape, read back.
-#[derive(Deserialize)]
-struct Record {
-    id: Option<String>,
-    address: SocketAddr,
-    zone: Option<String>,
-    #[serde(default)]
-    tags: BTreeMap<String, String>,
-    weight: Option<u32>,
-    health_check: Option<String>,
-}
-
-fn decode(service: &ServiceName, json: &str) -> Option<Instance> {
-    match serde_json::from_str::<Record>(json) {
-        Ok(r) => Some(Instance {
-            id: r.id,
-            address: r.address,
-            zone: r.zone,
-            tags: r.tags,
-            weight: r.weight,
-            health_check: r.health_check,
-        }),
-        Err(e) => {
-            warn!(%service, "skipping an instance record that does not decode: {e}");
-            None
-        }
-    }
-}
-
 impl Store for RedisStore {
-    fn register(
+    async fn register(
         &self,
         service: &ServiceName,
         instance: Instance,
         ttl: Duration,
-    ) -> impl Future<Output = Result<Registered, StoreError>> + Send {
-        async move {
-            let record = serde_json::to_string(&instance).map_err(|e| StoreError(e.to_string()))?;
-            let mut conn = self.conn.clone();
-            let mut call = self.scripts.register.arg(&self.prefix);
-            call.arg(service.as_str())
-                .arg(instance.address.to_string())
-                .arg(record)
-                .arg(ttl_millis(ttl));
-            let (created, version): (u8, u64) = call.invoke_async(&mut conn).await.map_err(unavailable)?;
-            self.saw(version);
-            Ok(Registered {
-                created: created == 1,
-                version,
-            })
-        }
+    ) -> Result<Registered, StoreError> {
+        let record = serde_json::to_string(&instance).map_err(|e| StoreError(e.to_string()))?;
+        let mut conn = self.conn.clone();
+        let mut call = self.scripts.register.arg(&self.prefix);
+        call.arg(service.as_str())
+            .arg(instance.address.to_string())
+            .arg(record)
+            .arg(ttl_millis(ttl));
+        let (created, version): (u8, u64) = call.invoke_async(&mut conn).await.map_err(unavailable)?;
+        self.saw(version);
+        Ok(Registered {
+            created: created == 1,
+            version,
+        })
     }
 
-    fn deregister(
+    async fn deregister(
         &self,
         service: &ServiceName,
         address: SocketAddr,
-    ) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send {
-        async move {
-            let mut conn = self.conn.clone();
-            let mut call = self.scripts.deregister.arg(&self.prefix);
-            call.arg(service.as_str()).arg(address.to_string());
-            let (existed, version): (u8, u64) = call.invoke_async(&mut conn).await.map_err(unavailable)?;
-            if version != 0 {
-                self.saw(version);
-            }
-            Ok((existed == 1).then_some(version))
+    ) -> Result<Option<u64>, StoreError> {
+        let mut conn = self.conn.clone();
+        let mut call = self.scripts.deregister.arg(&self.prefix);
+        call.arg(service.as_str()).arg(address.to_string());
+        let (existed, version): (u8, u64) = call.invoke_async(&mut conn).await.map_err(unavailable)?;
+        if version != 0 {
+            self.saw(version);
         }
+        Ok((existed == 1).then_some(version))
     }
 
-    fn snapshot(
-        &self,
-        services: &[ServiceName],
-    ) -> impl Future<Output = Result<Snapshot, StoreError>> + Send {
-        async move {
-            let mut conn = self.conn.clone();
-            let mut call = self.scripts.snapshot.arg(&self.prefix);
-            for service in services {
-                call.arg(service.as_str());
-            }
-            let read: Vec<(u64, Vec<String>)> = call.invoke_async(&mut conn).await.map_err(unavailable)?;
-            let mut snap = Snapshot::default();
-            for (service, (changed, records)) in services.iter().zip(read) {
-                snap.version = snap.version.max(changed);
-                let mut instances: Vec<Instance> =
-                    records.iter().filter_map(|r| decode(service, r)).collect();
-                instances.sort_by_key(|i| i.address);
-                snap.services.insert(service.clone(), instances);
-            }
-            // Services asked for twice come back once; every one asked for is present.
-            for service in services {
-                snap.services.entry(service.clone()).or_default();
-            }
-            Ok(snap)
+    async fn snapshot(&self, services: &[ServiceName]) -> Result<Snapshot, StoreError> {
+        let mut conn = self.conn.clone();
+        let mut call = self.scripts.snapshot.arg(&self.prefix);
+        for service in services {
+            call.arg(service.as_str());
         }
-    }
-
-    fn sweep(&self) -> impl Future<Output = Result<usize, StoreError>> + Send {
-        async move {
-            // One script per service keeps each short: Redis runs nothing else during a script.
-            let mut removed = 0;
-            for service in self.indexed_services().await? {
-                removed += self.reap(&service).await?;
-            }
-            Ok(removed)
-        }
-    }
-
-    fn services(&self) -> impl Future<Output = Result<Vec<ServiceName>, StoreError>> + Send {
-        async move {
-            // Reaped first, so a service whose every host expired is not listed.
-            self.sweep().await?;
-            let mut names: Vec<ServiceName> = self
-                .indexed_services()
-                .await?
-                .into_iter()
-                .filter_map(|name| ServiceName::new(name).ok())
+        let read: Vec<(u64, Vec<String>)> = call.invoke_async(&mut conn).await.map_err(unavailable)?;
+        let mut snap = Snapshot::default();
+        for (service, (changed, records)) in services.iter().zip(read) {
+            snap.version = snap.version.max(changed);
+            let mut instances: Vec<Instance> = records
+                .iter()
+                .filter_map(|r| record::decode(service, r))
                 .collect();
-            names.sort();
-            Ok(names)
+            instances.sort_by_key(|i| i.address);
+            snap.services.insert(service.clone(), instances);
         }
+        // Services asked for twice come back once; every one asked for is present.
+        for service in services {
+            snap.services.entry(service.clone()).or_default();
+        }
+        Ok(snap)
+    }
+
+    async fn sweep(&self) -> Result<usize, StoreError> {
+        // One script per service keeps each short: Redis runs nothing else during a script.
+        let mut removed = 0;
+        for service in self.indexed_services().await? {
+            removed += self.reap(&service).await?;
+        }
+        Ok(removed)
+    }
+
+    async fn services(&self) -> Result<Vec<ServiceName>, StoreError> {
+        // Reaped first, so a service whose every host expired is not listed.
+        self.sweep().await?;
+        let mut names: Vec<ServiceName> = self
+            .indexed_services()
+            .await?
+            .into_iter()
+            .filter_map(|name| ServiceName::new(name).ok())
+            .collect();
+        names.sort();
+        Ok(names)
     }
 
     fn versions(&self) -> watch::Receiver<u64> {

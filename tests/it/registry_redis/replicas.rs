@@ -21,13 +21,19 @@ async fn replica(redis: &Redis) -> RegistryHandle {
     };
     let store = store(redis, "acceptance:", Duration::from_secs(30));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    Registry::with_store(config, store).unwrap().serve(listener).unwrap()
+    Registry::with_store(config, store)
+        .unwrap()
+        .serve(listener)
+        .unwrap()
 }
 
 /// One request over a fresh connection: the status and the JSON body.
 async fn call(addr: SocketAddr, method: Method, path: &str) -> (u16, Value) {
     let mut conn = Connection::http1(addr).await.unwrap();
-    let reply = conn.send(request(method, "registry", path, body::empty())).await.unwrap();
+    let reply = conn
+        .send(request(method, "registry", path, body::empty()))
+        .await
+        .unwrap();
     let json = serde_json::from_slice(&reply.body)
         .unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {}", reply.text()));
     (reply.status.as_u16(), json)
@@ -50,7 +56,11 @@ async fn two_replicas_on_one_redis_serve_one_registry() {
         assert_eq!(call(a, Method::PUT, HOST_1).await.0, 201);
         let (status, listed) = call(b, Method::GET, "/v1/services/api").await;
         assert_eq!((status, addresses(&listed)), (200, vec!["10.0.0.1:8080"]));
-        assert_eq!(call(b, Method::PUT, HOST_1).await.0, 200, "B knows it: a heartbeat");
+        assert_eq!(
+            call(b, Method::PUT, HOST_1).await.0,
+            200,
+            "B knows it: a heartbeat"
+        );
 
         // A long poll on B at the current version wakes when a host registers through A.
         let version = listed["version"].as_u64().unwrap();
@@ -66,7 +76,11 @@ async fn two_replicas_on_one_redis_serve_one_registry() {
         assert_eq!(call(a, Method::PUT, HOST_2).await.0, 201);
         let ((status, woke), answered) = within(Duration::from_secs(5), poll).await.unwrap();
         assert_eq!(status, 200);
-        assert!(answered - registered < Duration::from_secs(1), "took {:?}", answered - registered);
+        assert!(
+            answered - registered < Duration::from_secs(1),
+            "took {:?}",
+            answered - registered
+        );
         assert_ne!(woke["version"].as_u64().unwrap(), version);
         assert_eq!(addresses(&woke), vec!["10.0.0.1:8080", "10.0.0.2:8080"]);
 

@@ -21,8 +21,16 @@ async fn register_shows_in_the_snapshot_and_bumps_the_version() {
         assert_eq!((empty.version, empty.services[&api].len()), (0, 0));
 
         let done = store.register(&api, host("10.0.0.1:80"), TTL).await.unwrap();
-        assert_eq!(done, Registered { created: true, version: 1 });
-        within(Duration::from_secs(1), versions.wait_for(|v| *v == 1)).await.unwrap();
+        assert_eq!(
+            done,
+            Registered {
+                created: true,
+                version: 1
+            }
+        );
+        within(Duration::from_secs(1), versions.wait_for(|v| *v == 1))
+            .await
+            .unwrap();
         store.register(&web, host("10.0.0.9:80"), TTL).await.unwrap();
 
         let snap = store.snapshot(std::slice::from_ref(&api)).await.unwrap();
@@ -46,13 +54,29 @@ async fn a_heartbeat_that_changes_nothing_keeps_the_version() {
         h.weight = Some(3);
         store.register(&api, h.clone(), TTL).await.unwrap();
         let again = store.register(&api, h.clone(), TTL).await.unwrap();
-        assert_eq!(again, Registered { created: false, version: 1 });
+        assert_eq!(
+            again,
+            Registered {
+                created: false,
+                version: 1
+            }
+        );
 
         h.zone = Some("us-east-1a".into());
         let changed = store.register(&api, h.clone(), TTL).await.unwrap();
-        assert_eq!(changed, Registered { created: false, version: 2 });
+        assert_eq!(
+            changed,
+            Registered {
+                created: false,
+                version: 2
+            }
+        );
         let snap = store.snapshot(std::slice::from_ref(&api)).await.unwrap();
-        assert_eq!(snap.services[&api], vec![h], "every field survives the round trip");
+        assert_eq!(
+            snap.services[&api],
+            vec![h],
+            "every field survives the round trip"
+        );
     })
     .await;
 }
@@ -145,13 +169,18 @@ async fn register_20(store: &RedisStore, service: &ServiceName, subnet: u8, ttl:
 async fn versions_follow_changes_made_through_another_store() {
     let redis = Redis::start();
     // B polls rarely: waking within a second can only come from pub/sub.
-    let (a, b) = (store(&redis, "t:", POLL), store(&redis, "t:", Duration::from_secs(60)));
+    let (a, b) = (
+        store(&redis, "t:", POLL),
+        store(&redis, "t:", Duration::from_secs(60)),
+    );
     let api = name("api");
     within(T, async {
         let mut versions = b.versions();
         // Let B subscribe before the change (its first poll comes just after subscribing).
         eventually(Duration::from_secs(5), "B follows the counter", || async {
-            a.register(&name("warmup"), host("10.9.9.9:80"), TTL).await.unwrap();
+            a.register(&name("warmup"), host("10.9.9.9:80"), TTL)
+                .await
+                .unwrap();
             *b.versions().borrow() > 0
         })
         .await;
@@ -215,7 +244,10 @@ async fn an_unreachable_redis_is_an_error_and_the_store_recovers() {
         assert!(err.to_string().contains("redis"), "{err}");
         assert!(store.register(&api, host("10.0.0.1:80"), TTL).await.is_err());
         assert!(store.sweep().await.is_err());
-        assert!(started.elapsed() < Duration::from_secs(5), "errors come within the timeout");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "errors come within the timeout"
+        );
 
         redis.restart();
         // Redis came back empty: the host re-registers as new, versions start again.
