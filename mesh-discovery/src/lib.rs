@@ -6,8 +6,8 @@
 //! - [`fixed`]: a static cluster's `endpoints` as a source that never changes;
 //! - [`EndpointChanges`]: any source's sets as a `tower::discover::Discover` stream of
 //!   `Insert`/`Remove` changes keyed by address, which tower balancers (mesh-lb) consume;
-//! - [`registry`]: the mesh registry (Lyft's discovery service) with its embedded store and
-//!   HTTP/JSON API, [`RegistrySource`](registry::RegistrySource) to follow a service in it,
+//! - [`registry`]: the mesh registry (Lyft's discovery service) with its embedded store, a Redis
+//!   store shared by several replicas, and its HTTP/JSON API, [`RegistrySource`](registry::RegistrySource) to follow a service in it,
 //!   and [`Heartbeat`](registry::Heartbeat) to keep a host registered.
 //!
 //! Later sources (DNS, xDS) publish the same way.

@@ -232,18 +232,25 @@ async fn prefixes_keep_registries_on_one_redis_apart() {
 }
 
 #[tokio::test]
-async fn an_unreachable_redis_is_an_error_and_the_store_recovers() {
+async fn an_unreachable_redis_is_an_error_and_the_stores_recover() {
     let mut redis = Redis::start();
-    let store = store(&redis, "t:", POLL);
+    // B polls rarely: following A again after the outage needs its subscription back.
+    let (a, b) = (
+        store(&redis, "t:", POLL),
+        store(&redis, "t:", Duration::from_secs(60)),
+    );
     let api = name("api");
     within(T, async {
-        store.register(&api, host("10.0.0.1:80"), TTL).await.unwrap();
+        a.register(&api, host("10.0.0.1:80"), TTL).await.unwrap();
         redis.kill();
+        // A store made while Redis is down is fine; its calls fail like the others'.
+        let late = store(&redis, "t:", POLL);
         let started = Instant::now();
-        let err = store.snapshot(std::slice::from_ref(&api)).await.unwrap_err();
+        let err = a.snapshot(std::slice::from_ref(&api)).await.unwrap_err();
         assert!(err.to_string().contains("redis"), "{err}");
-        assert!(store.register(&api, host("10.0.0.1:80"), TTL).await.is_err());
-        assert!(store.sweep().await.is_err());
+        assert!(a.register(&api, host("10.0.0.1:80"), TTL).await.is_err());
+        assert!(b.sweep().await.is_err());
+        assert!(late.services().await.is_err());
         assert!(
             started.elapsed() < Duration::from_secs(5),
             "errors come within the timeout"
@@ -252,11 +259,23 @@ async fn an_unreachable_redis_is_an_error_and_the_store_recovers() {
         redis.restart();
         // Redis came back empty: the host re-registers as new, versions start again.
         eventually(Duration::from_secs(5), "the store answers again", || async {
-            store.register(&api, host("10.0.0.1:80"), TTL).await.is_ok()
+            a.register(&api, host("10.0.0.1:80"), TTL).await.is_ok()
         })
         .await;
-        let snap = store.snapshot(std::slice::from_ref(&api)).await.unwrap();
+        let snap = a.snapshot(std::slice::from_ref(&api)).await.unwrap();
         assert_eq!((snap.version, snap.services[&api].len()), (1, 1));
+        assert_eq!(late.services().await.unwrap(), vec![api.clone()]);
+        let next = std::cell::Cell::new(2);
+        eventually(Duration::from_secs(10), "B follows A again", || async {
+            let i = next.replace(next.get() + 1);
+            let done = a
+                .register(&api, host(&format!("10.0.1.{i}:80")), TTL)
+                .await
+                .unwrap();
+            sleep(Duration::from_millis(100)).await;
+            *b.versions().borrow() == done.version
+        })
+        .await;
     })
     .await;
 }
