@@ -9,6 +9,12 @@ if ! python3 -c 'import grpc, grpc_health.v1' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check grpcio grpcio-health-checking
 fi
 
+# The registry's Redis store is tested against a real redis-server (its tests fail without one).
+if ! command -v redis-server >/dev/null; then
+  echo "installing redis-server for the registry's Redis store tests" >&2
+  apt-get update -qq && apt-get install -y -qq redis-server
+fi
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --all-targets "$@" 2>&1 | tee "$log"

@@ -6,9 +6,10 @@
 //! - [`fixed`]: a static cluster's `endpoints` as a source that never changes;
 //! - [`EndpointChanges`]: any source's sets as a `tower::discover::Discover` stream of
 //!   `Insert`/`Remove` changes keyed by address, which tower balancers (mesh-lb) consume;
-//! - [`registry`]: the mesh registry (Lyft's discovery service) with its embedded store and
-//!   HTTP/JSON API, [`RegistrySource`](registry::RegistrySource) to follow a service in it,
-//!   and [`Heartbeat`](registry::Heartbeat) to keep a host registered; it can also serve its
+//! - [`registry`]: the mesh registry (Lyft's discovery service) with its embedded store (or a
+//!   Redis store shared by several replicas) and HTTP/JSON API,
+//!   [`RegistrySource`](registry::RegistrySource) to follow a service in it, and
+//!   [`Heartbeat`](registry::Heartbeat) to keep a host registered; it can also serve its
 //!   services over xDS;
 //! - [`DnsSource`]: every address of a DNS name (Envoy's STRICT_DNS), for clusters with
 //!   `discovery: { dns: { hostname, port, ... } }`, re-resolved on the records' TTL;

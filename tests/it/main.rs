@@ -6,4 +6,5 @@
 mod embedded;
 mod harness;
 mod proxy;
+mod registry_redis;
 mod xds;

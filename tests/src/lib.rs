@@ -10,6 +10,7 @@
 //! - [`certs`] / [`tls`]: the test CA and server certificate, and rustls configurations built from them.
 //! - [`dns`]: a DNS server whose records the test changes ([`dns::TestDnsServer`]).
 //! - [`python`]: runs the grpcio (Python) interop client.
+//! - [`redis`]: a real `redis-server` on a free loopback port, for the registry's Redis store.
 //! - [`proxy`]: starts a `mesh-proxy` in process from YAML (written out, or built with
 //!   [`proxy::Config`]) and reads its admin stats.
 //! - Here: [`within`] and [`eventually`] bound every wait; [`closed_port`] is an address nothing
@@ -22,6 +23,7 @@ pub mod client;
 pub mod dns;
 pub mod proxy;
 pub mod python;
+pub mod redis;
 pub mod tls;
 
 use std::future::Future;

@@ -49,6 +49,8 @@ impl Registry<MemoryStore> {
 }
 
 impl<S: Store> Registry<S> {
+    /// A registry over `store` (a [`RedisStore`](super::RedisStore) shared by several replicas);
+    /// the same errors as [`Registry::new`].
     pub fn with_store(config: RegistryConfig, store: S) -> Result<Self, InvalidRegistryConfig> {
         let invalid = |field, message: &str| InvalidRegistryConfig {
             field,

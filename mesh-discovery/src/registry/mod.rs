@@ -1,8 +1,8 @@
 //! The mesh registry (Lyft's discovery service): hosts register and heartbeat over HTTP/JSON,
 //! readers follow a service's hosts by snapshot and long poll, and entries expire after a TTL.
 //!
-//! Parts: [`Store`] with the embedded [`MemoryStore`] (Redis comes later, behind the same
-//! trait); [`Registry`], the HTTP server (binary: `mesh-registry`); [`RegistrySource`], a
+//! Parts: [`Store`] with the embedded [`MemoryStore`] and [`RedisStore`] (one Redis shared by
+//! several stateless registry replicas); [`Registry`], the HTTP server (binary: `mesh-registry`); [`RegistrySource`], a
 //! cluster's endpoints from the registry, published like [`FileSource`](crate::FileSource);
 //! [`Heartbeat`], which keeps one host registered. With [`Registry::with_xds`] it also serves
 //! its services over xDS (ADS: a CDS cluster, an EDS assignment and an LDS api-listener per
@@ -58,6 +58,7 @@ mod client;
 mod config;
 mod heartbeat;
 mod model;
+mod redis_store;
 mod server;
 mod store;
 mod wire;
@@ -73,6 +74,7 @@ pub use client::{RegistrySource, RegistrySourceOptions, StartError};
 pub use config::{DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_WAIT, InvalidRegistryConfig, MAX_WAIT, RegistryConfig};
 pub use heartbeat::{Heartbeat, HeartbeatError, HeartbeatHandle, HeartbeatStats};
 pub use model::{Instance, InvalidServiceName, ServiceName};
+pub use redis_store::{DEFAULT_REDIS_PREFIX, InvalidRedisStore, RedisStore, RedisStoreConfig};
 pub use server::RegistryHandle;
 pub use store::{MemoryStore, Registered, Snapshot, Store, StoreError};
 pub use wire::{BadRequest, METADATA_HEALTH_CHECK, METADATA_ID};

@@ -8,7 +8,7 @@
 //! of its own last change; a [`Snapshot`] of some services carries the highest of theirs, so a
 //! reader of one service is not woken by changes to another.
 //!
-//! The trait is async because the next store (Redis, for several registry replicas) does I/O;
+//! The trait is async because the Redis store (for several registry replicas) does I/O;
 //! it uses return-position `impl Future` (no boxing), so a registry is generic over its store
 //! rather than holding a `dyn Store`. Expiry is the store's business: the memory store removes
 //! expired instances when [`Store::sweep`] runs (the registry calls it every `ttl / 3`); a

@@ -186,3 +186,31 @@ fn names_and_config_are_validated() {
     let registry = Registry::new(RegistryConfig::default()).unwrap();
     assert_eq!(registry.ttl(), Duration::from_secs(180));
 }
+
+#[tokio::test(start_paused = true)]
+async fn services_lists_those_with_hosts_sorted_until_they_expire_or_leave() {
+    let store = MemoryStore::new();
+    assert!(store.services().await.unwrap().is_empty());
+    for (service, host) in [
+        ("web", "10.0.0.1:80"),
+        ("api", "10.0.0.2:80"),
+        ("db", "10.0.0.3:80"),
+    ] {
+        store
+            .register(&name(service), Instance::new(addr(host)), TTL)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.services().await.unwrap(),
+        vec![name("api"), name("db"), name("web")]
+    );
+    store.deregister(&name("db"), addr("10.0.0.3:80")).await.unwrap();
+    assert_eq!(store.services().await.unwrap(), vec![name("api"), name("web")]);
+    sleep(TTL + Duration::from_secs(1)).await;
+    store.sweep().await.unwrap();
+    assert!(
+        store.services().await.unwrap().is_empty(),
+        "an empty service is not listed"
+    );
+}
