@@ -15,6 +15,15 @@ pub struct Discovery {
     pub registry: Option<RegistryDiscovery>,
     /// Envoy's STRICT_DNS: every address a DNS name resolves to, re-resolved as it changes.
     pub dns: Option<DnsDiscovery>,
+    /// Envoy's EDS over the ADS stream of `dynamic_resources.ads`.
+    pub eds: Option<EdsDiscovery>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdsDiscovery {
+    /// The `ClusterLoadAssignment` to follow. Default: the cluster's name.
+    pub service_name: Option<String>,
 }
 
 /// `discovery.dns`, with Envoy's names where Envoy has the knob.

@@ -37,6 +37,26 @@ pub struct Bootstrap {
     pub listeners: Vec<Listener>,
     #[serde(default)]
     pub clusters: Vec<Cluster>,
+    /// Envoy's `dynamic_resources`: more listeners and clusters (with their routes and
+    /// endpoints) from a management server, beside the static ones above.
+    pub dynamic_resources: Option<DynamicResources>,
+}
+
+/// Where dynamic resources come from. Only ADS: LDS, RDS, CDS and EDS on one gRPC stream.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DynamicResources {
+    pub ads: Option<Ads>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ads {
+    /// Required: the management server's `ip:port` (gRPC, plaintext h2c).
+    pub address: Option<String>,
+    /// How long a new cluster or listener waits for its endpoints or routes before it is
+    /// used anyway. Default `15s`.
+    pub initial_fetch_timeout: Option<String>,
 }
 
 /// Envoy's `cluster_manager`.

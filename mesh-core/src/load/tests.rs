@@ -2,6 +2,7 @@
 
 mod components;
 mod discovery;
+mod dynamic;
 mod dns_discovery;
 mod endpoints_file;
 mod fault;

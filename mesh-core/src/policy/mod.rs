@@ -9,6 +9,7 @@ mod cidr;
 mod circuit_breaker;
 mod cluster;
 mod discovery;
+mod dynamic;
 mod errors;
 mod fault;
 mod headers;
@@ -31,6 +32,7 @@ pub use cidr::{Cidr, InvalidCidr};
 pub use circuit_breaker::{CircuitBreakers, RetryBudget, RoutingPriority, Thresholds};
 pub use cluster::*;
 pub use discovery::*;
+pub use dynamic::{AdsSource, DEFAULT_INITIAL_FETCH_TIMEOUT, DynamicResources};
 pub use errors::{ConfigError, InvalidConfig};
 pub use fault::{AbortSource, DelaySource, Fault, FaultAbort, FaultDelay};
 pub use headers::{HeaderAdd, HeaderMutations};
@@ -71,6 +73,8 @@ pub struct Bootstrap {
     pub drain_timeout: Duration,
     pub listeners: Vec<Listener>,
     pub clusters: Vec<Cluster>,
+    /// Listeners and clusters from a management server, beside the static ones.
+    pub dynamic_resources: Option<DynamicResources>,
 }
 
 /// Where this proxy runs; `zone` drives zone-aware routing.
@@ -161,6 +165,8 @@ impl TryFrom<&config::Bootstrap> for Bootstrap {
             .as_ref()
             .and_then(|m| m.local_cluster_name.as_deref())
             .and_then(|name| index.resolve(name, &local_path, &mut issues));
+        let dynamic_resources = dynamic::build(raw, &mut issues);
+        dynamic::check_eds(&clusters, raw, &mut issues);
         match (issues.0.is_empty(), admin) {
             (true, Some(admin)) => {
                 let node = raw.node.as_ref().map_or_else(Node::default, |n| Node {
@@ -175,6 +181,7 @@ impl TryFrom<&config::Bootstrap> for Bootstrap {
                     drain_timeout,
                     listeners,
                     clusters,
+                    dynamic_resources,
                 })
             }
             _ => Err(issues.0),

@@ -140,6 +140,10 @@ fn discover(cluster: &Cluster) -> Result<Discovered, StartError> {
             })?;
             Ok(started(pair, true))
         }
+        Discovery::Eds(eds) => Err(StartError::Registry {
+            cluster: cluster.name.clone(),
+            reason: format!("EDS service {:?}: the xDS client is not wired in yet", eds.service_name),
+        }),
         Discovery::File(file) => {
             let source = mesh_discovery::FileSource::new(file.path.clone(), file.refresh_interval);
             let pair = source.start().map_err(|source| StartError::Discovery {

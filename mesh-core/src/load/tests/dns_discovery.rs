@@ -187,12 +187,12 @@ fn every_dns_mistake_is_reported_at_once() {
 }
 
 #[test]
-fn dns_is_one_source_among_three() {
+fn dns_is_one_source_among_four() {
     only_error(
         "clusters:\n  - name: api\n    discovery:\n      file: { path: a.yaml }\n      \
          dns: { hostname: a.test, port: 80 }\n",
         "clusters[0].discovery",
-        "exactly one source: file, registry or dns",
+        "exactly one source: file, registry, dns or eds",
     );
     only_error(
         "clusters:\n  - name: api\n    endpoints: [ { address: \"127.0.0.1:1\" } ]\n    discovery:\n      \
