@@ -20,4 +20,5 @@ mod retries;
 mod routing;
 mod streams;
 mod trust;
+mod xds_client;
 mod zones;

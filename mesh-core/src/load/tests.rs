@@ -2,8 +2,8 @@
 
 mod components;
 mod discovery;
-mod dynamic;
 mod dns_discovery;
+mod dynamic;
 mod endpoints_file;
 mod fault;
 mod files;

@@ -88,16 +88,21 @@ pub(crate) fn build(raw: &config::Cluster, cluster: &Path, issues: &mut Issues) 
             "must not be listed when discovery is set: the endpoints come from the discovery source",
         );
     }
-    let named = [d.file.is_some(), d.registry.is_some(), d.dns.is_some(), d.eds.is_some()];
+    let named = [
+        d.file.is_some(),
+        d.registry.is_some(),
+        d.dns.is_some(),
+        d.eds.is_some(),
+    ];
     if named.iter().filter(|n| **n).count() != 1 {
         issues.push(&path, "needs exactly one source: file, registry, dns or eds");
         return None;
     }
     let built = match d {
         config::Discovery { file: Some(f), .. } => file(f, &path.key("file"), issues).map(Discovery::File),
-        config::Discovery { registry: Some(r), .. } => {
-            registry(r, &path.key("registry"), issues).map(Discovery::Registry)
-        }
+        config::Discovery {
+            registry: Some(r), ..
+        } => registry(r, &path.key("registry"), issues).map(Discovery::Registry),
         config::Discovery { dns: Some(n), .. } => dns::build(n, &path.key("dns"), issues).map(Discovery::Dns),
         config::Discovery { eds: Some(e), .. } => eds(e, raw, &path.key("eds"), issues).map(Discovery::Eds),
         config::Discovery { .. } => None,
@@ -105,12 +110,22 @@ pub(crate) fn build(raw: &config::Cluster, cluster: &Path, issues: &mut Issues) 
     (issues.0.len() == before).then_some(built?)
 }
 
-fn eds(raw: &config::EdsDiscovery, cluster: &config::Cluster, path: &Path, issues: &mut Issues) -> Option<EdsDiscovery> {
+fn eds(
+    raw: &config::EdsDiscovery,
+    cluster: &config::Cluster,
+    path: &Path,
+    issues: &mut Issues,
+) -> Option<EdsDiscovery> {
     let name = raw.service_name.as_ref().or(cluster.name.as_ref());
     match name {
-        Some(n) if !n.is_empty() => Some(EdsDiscovery { service_name: n.clone() }),
+        Some(n) if !n.is_empty() => Some(EdsDiscovery {
+            service_name: n.clone(),
+        }),
         _ => {
-            issues.push(&path.key("service_name"), "is empty; name the ClusterLoadAssignment");
+            issues.push(
+                &path.key("service_name"),
+                "is empty; name the ClusterLoadAssignment",
+            );
             None
         }
     }

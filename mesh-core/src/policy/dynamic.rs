@@ -32,18 +32,24 @@ pub(crate) fn build(raw: &config::Bootstrap, issues: &mut Issues) -> Option<Dyna
     let d = raw.dynamic_resources.as_ref()?;
     let path = Path::root().key("dynamic_resources").key("ads");
     let Some(ads) = &d.ads else {
-        issues.push(&path, "is required under dynamic_resources (the only source it supports)");
+        issues.push(
+            &path,
+            "is required under dynamic_resources (the only source it supports)",
+        );
         return None;
     };
     let address = issues.required(&ads.address, &path.key("address")).and_then(|a| {
-        let parsed = a
-            .parse()
-            .map_err(|_| format!("{a:?} is not a socket address (expected ip:port, e.g. \"127.0.0.1:18000\")"));
+        let parsed = a.parse().map_err(|_| {
+            format!("{a:?} is not a socket address (expected ip:port, e.g. \"127.0.0.1:18000\")")
+        });
         issues.check(&path.key("address"), parsed)
     });
     let timeout_path = path.key("initial_fetch_timeout");
-    let initial_fetch_timeout =
-        issues.duration(&ads.initial_fetch_timeout, &timeout_path, DEFAULT_INITIAL_FETCH_TIMEOUT);
+    let initial_fetch_timeout = issues.duration(
+        &ads.initial_fetch_timeout,
+        &timeout_path,
+        DEFAULT_INITIAL_FETCH_TIMEOUT,
+    );
     if initial_fetch_timeout.is_zero() {
         issues.push(&timeout_path, "must be greater than 0s");
     }
@@ -63,7 +69,10 @@ pub(crate) fn check_eds(clusters: &[Cluster], raw: &config::Bootstrap, issues: &
     for (i, c) in clusters.iter().enumerate() {
         if matches!(c.discovery, Discovery::Eds(_)) {
             let path = Path::root().key("clusters").idx(i).key("discovery").key("eds");
-            issues.push(&path, "needs dynamic_resources.ads: the endpoints come from the management server");
+            issues.push(
+                &path,
+                "needs dynamic_resources.ads: the endpoints come from the management server",
+            );
         }
     }
 }

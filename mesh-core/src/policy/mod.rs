@@ -75,6 +75,11 @@ pub struct Bootstrap {
     pub clusters: Vec<Cluster>,
     /// Listeners and clusters from a management server, beside the static ones.
     pub dynamic_resources: Option<DynamicResources>,
+    /// The document this was validated from: the xDS client merges what the management
+    /// server sends into it and validates the whole again, so both front doors share one
+    /// set of rules.
+    #[serde(skip)]
+    pub source: std::sync::Arc<crate::config::Bootstrap>,
 }
 
 /// Where this proxy runs; `zone` drives zone-aware routing.
@@ -182,6 +187,7 @@ impl TryFrom<&config::Bootstrap> for Bootstrap {
                     listeners,
                     clusters,
                     dynamic_resources,
+                    source: std::sync::Arc::new(raw.clone()),
                 })
             }
             _ => Err(issues.0),

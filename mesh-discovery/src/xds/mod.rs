@@ -45,6 +45,8 @@
 //! reach each stream through a `watch`, so a slow client skips intermediate versions).
 
 pub mod api;
+pub mod client;
+pub mod map;
 mod server;
 mod snapshot;
 mod stream;

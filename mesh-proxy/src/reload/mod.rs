@@ -23,6 +23,7 @@
 mod generation;
 mod listeners;
 pub(crate) mod trigger;
+mod xds;
 
 pub(crate) use generation::{Generation, ListenerState, Live, Proto};
 
@@ -33,6 +34,7 @@ use crate::{StartError, unenforced};
 use arc_swap::ArcSwap;
 use listeners::{NewSlot, Slot};
 use mesh_core::policy::Bootstrap;
+use mesh_discovery::xds::client::{self, EdsSets, XdsHandle, XdsOptions};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,6 +64,8 @@ pub(crate) struct Runtime {
     pub(crate) stats: Stats,
     admin: SocketAddr,
     slots: tokio::sync::Mutex<Slots>,
+    /// The management server's client, under `dynamic_resources`.
+    xds: Option<XdsHandle>,
 }
 
 #[derive(Debug)]
@@ -88,7 +92,9 @@ impl Runtime {
             next_id: 0,
             drain_timeout: config.drain_timeout,
         };
-        let (prepared, _warming) = prepare(config, &stats, &none, None, 1).await?;
+        let xds = XdsOptions::for_config(config).map(|options| client::start(options, config.source.clone()));
+        let eds = xds.as_ref().map(|x| &x.endpoints);
+        let (prepared, _warming) = prepare(config, &stats, &none, None, 1, eds).await?;
         let runtime = Arc::new(Runtime {
             current: Arc::new(ArcSwap::from_pointee(prepared.generation)),
             stats,
@@ -97,7 +103,11 @@ impl Runtime {
                 next_id: prepared.next_id,
                 ..none
             }),
+            xds,
         });
+        if let Some(xds) = &runtime.xds {
+            tokio::spawn(xds::follow(Arc::downgrade(&runtime), xds.configs.clone()));
+        }
         let opened = runtime.open(prepared.bound);
         runtime.slots.lock().await.open = opened;
         runtime
@@ -107,8 +117,17 @@ impl Runtime {
         Ok(runtime)
     }
 
-    /// Puts `config` in force, or refuses it and changes nothing. Returns the new version.
+    /// A new configuration file: put in force, or, under a management server, merged with
+    /// what it sent (see `xds`). Refused configurations change nothing.
     pub(crate) async fn reload(&self, config: &Bootstrap) -> Result<u64, ReloadError> {
+        match &self.xds {
+            Some(client) => self.rebase(client, config),
+            None => self.apply(config).await,
+        }
+    }
+
+    /// Puts `config` in force, or refuses it and changes nothing. Returns the new version.
+    pub(crate) async fn apply(&self, config: &Bootstrap) -> Result<u64, ReloadError> {
         let result = self.try_reload(config).await;
         match &result {
             Ok(version) => {
@@ -142,10 +161,15 @@ impl Runtime {
         let mut slots = self.slots.lock().await;
         let previous = self.current.load_full();
         let version = previous.version + 1;
-        let (prepared, warming) = prepare(config, &self.stats, &slots, Some(&previous), version).await?;
+        let eds = self.xds.as_ref().map(|x| &x.endpoints);
+        let (prepared, warming) = prepare(config, &self.stats, &slots, Some(&previous), version, eds).await?;
+        let timeout = config
+            .dynamic_resources
+            .as_ref()
+            .map_or(WARMING_TIMEOUT, |d| d.ads.initial_fetch_timeout);
         for mut sets in warming {
             let answered = sets.wait_for(|s| s.version.is_some());
-            if tokio::time::timeout(WARMING_TIMEOUT, answered).await.is_err() {
+            if tokio::time::timeout(timeout, answered).await.is_err() {
                 tracing::warn!("a new cluster's discovery has not answered; applying the reload anyway");
             }
         }
@@ -215,9 +239,10 @@ async fn prepare(
     slots: &Slots,
     previous: Option<&Generation>,
     version: u64,
+    eds: Option<&EdsSets>,
 ) -> Result<(Prepared, Vec<crate::upstream::Warming>), StartError> {
     unenforced::refuse(config)?;
-    let (upstreams, warming) = Upstreams::build(config, stats, previous.map(|g| &*g.upstreams))?;
+    let (upstreams, warming) = Upstreams::build(config, stats, previous.map(|g| &*g.upstreams), eds)?;
     let upstreams = Arc::new(upstreams);
     let mut states: Vec<(usize, ListenerState)> = Vec::with_capacity(config.listeners.len());
     let (mut kept, mut bound, mut next_id) = (Vec::new(), Vec::new(), slots.next_id);

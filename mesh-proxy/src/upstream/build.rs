@@ -14,6 +14,7 @@ use super::{ClusterRuntime, Upstreams, ZoneContext};
 use crate::StartError;
 use crate::stats::Stats;
 use mesh_core::policy::{Bootstrap, Cluster, Discovery, EndpointSet};
+use mesh_discovery::xds::client::EdsSets;
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -28,6 +29,7 @@ impl Upstreams {
         config: &Bootstrap,
         stats: &Stats,
         previous: Option<&Upstreams>,
+        eds: Option<&EdsSets>,
     ) -> Result<(Self, Vec<Warming>), StartError> {
         let before = |name: &str| {
             let i = previous?.clusters.iter().position(|c| c.policy.name == name)?;
@@ -42,7 +44,7 @@ impl Upstreams {
             let found = match kept {
                 Some(found) => found,
                 None => {
-                    let found = discover(c)?;
+                    let found = discover(c, eds)?;
                     if found.starts_empty {
                         warming.push(found.sets.clone());
                     }
@@ -101,7 +103,7 @@ fn zone_context(config: &Bootstrap, discovered: &[Discovered]) -> Option<ZoneCon
 
 /// A cluster's discovery source, started; a static cluster's list as a set that never
 /// changes.
-fn discover(cluster: &Cluster) -> Result<Discovered, StartError> {
+fn discover(cluster: &Cluster, eds: Option<&EdsSets>) -> Result<Discovered, StartError> {
     let started = |(sets, handle): (Warming, mesh_discovery::SourceHandle), starts_empty| Discovered {
         spec: cluster.discovery.clone(),
         sets,
@@ -140,10 +142,20 @@ fn discover(cluster: &Cluster) -> Result<Discovered, StartError> {
             })?;
             Ok(started(pair, true))
         }
-        Discovery::Eds(eds) => Err(StartError::Registry {
-            cluster: cluster.name.clone(),
-            reason: format!("EDS service {:?}: the xDS client is not wired in yet", eds.service_name),
-        }),
+        Discovery::Eds(spec) => match eds {
+            // Empty until the management server's first assignment; the reload that brings
+            // the cluster waits for it (warming).
+            Some(sets) => Ok(Discovered {
+                spec: cluster.discovery.clone(),
+                sets: sets.subscribe(&spec.service_name),
+                source: None,
+                starts_empty: true,
+            }),
+            None => Err(StartError::Registry {
+                cluster: cluster.name.clone(),
+                reason: "EDS needs dynamic_resources.ads".into(),
+            }),
+        },
         Discovery::File(file) => {
             let source = mesh_discovery::FileSource::new(file.path.clone(), file.refresh_interval);
             let pair = source.start().map_err(|source| StartError::Discovery {

@@ -74,7 +74,8 @@ pub(crate) fn start(c: &Arc<ClusterRuntime>, found: Discovered) -> Controls {
         let _ = c.ejections_rx.set(rx.clone());
         rx
     });
-    if found.source.is_some() || health.is_some() || ejections.is_some() {
+    let dynamic = found.spec != mesh_core::policy::Discovery::Static;
+    if dynamic || health.is_some() || ejections.is_some() {
         let sources = Sources {
             discovery: Some(found.sets.clone()),
             health,

@@ -11,7 +11,11 @@ fn ads_defaults_its_initial_fetch_timeout_and_eds_names_the_cluster() {
     let ads = &cfg.dynamic_resources.as_ref().unwrap().ads;
     assert_eq!(ads.address, "127.0.0.1:18000".parse().unwrap());
     assert_eq!(ads.initial_fetch_timeout, Duration::from_secs(15));
-    let eds = |name: &str| Discovery::Eds(EdsDiscovery { service_name: name.into() });
+    let eds = |name: &str| {
+        Discovery::Eds(EdsDiscovery {
+            service_name: name.into(),
+        })
+    };
     assert_eq!(cfg.clusters[0].discovery, eds("api"));
     assert_eq!(cfg.clusters[1].discovery, eds("db-v2"));
 }
