@@ -1,6 +1,6 @@
 //! CDS `Cluster` → `config::Cluster`.
 
-use super::{ads, assert_shape, lb_endpoint, millis, plain_cluster, refused, validate};
+use super::{ads, assert_shape, lb_endpoint, millis, plain_cluster, validate};
 use crate::xds::api::envoy::config::cluster::v3::cluster::{
     ClusterDiscoveryType, DiscoveryType, DnsLookupFamily, EdsClusterConfig, LbPolicy,
 };
@@ -16,7 +16,7 @@ use crate::xds::map::cluster;
 use mesh_core::{config, policy};
 use std::time::Duration;
 
-fn typed(name: &str, t: DiscoveryType) -> Cluster {
+pub(super) fn typed(name: &str, t: DiscoveryType) -> Cluster {
     Cluster {
         name: name.to_owned(),
         cluster_discovery_type: Some(ClusterDiscoveryType::Type(t as i32)),
@@ -24,7 +24,7 @@ fn typed(name: &str, t: DiscoveryType) -> Cluster {
     }
 }
 
-fn assignment(endpoints: Vec<LocalityLbEndpoints>) -> Option<ClusterLoadAssignment> {
+pub(super) fn assignment(endpoints: Vec<LocalityLbEndpoints>) -> Option<ClusterLoadAssignment> {
     Some(ClusterLoadAssignment {
         cluster_name: "ignored".to_owned(),
         endpoints,
@@ -304,124 +304,6 @@ fn strict_dns_with_envoys_defaults_keeps_envoys_meaning() {
     assert_eq!(
         got,
         (policy::DnsLookupFamily::Auto, false, Duration::from_secs(5))
-    );
-}
-
-#[test]
-fn clusters_mesh_cannot_express_are_refused_with_the_field() {
-    let two = assignment(vec![LocalityLbEndpoints {
-        lb_endpoints: vec![lb_endpoint("a.example.com", 80), lb_endpoint("b.example.com", 80)],
-        ..LocalityLbEndpoints::default()
-    }]);
-    let one = assignment(vec![LocalityLbEndpoints {
-        lb_endpoints: vec![lb_endpoint("a.example.com", 80)],
-        ..LocalityLbEndpoints::default()
-    }]);
-    let cases: Vec<(Cluster, &str)> = vec![
-        (typed("c", DiscoveryType::LogicalDns), "type"),
-        (typed("c", DiscoveryType::OriginalDst), "type"),
-        (
-            Cluster {
-                cluster_discovery_type: Some(ClusterDiscoveryType::Type(99)),
-                ..typed("c", DiscoveryType::Eds)
-            },
-            "type",
-        ),
-        (
-            Cluster {
-                lb_policy: LbPolicy::ClusterProvided as i32,
-                ..typed("c", DiscoveryType::Eds)
-            },
-            "lb_policy",
-        ),
-        (
-            Cluster {
-                circuit_breakers: Some(CircuitBreakers {
-                    per_host_thresholds: vec![circuit_breakers::Thresholds::default()],
-                    ..CircuitBreakers::default()
-                }),
-                ..typed("c", DiscoveryType::Eds)
-            },
-            "circuit_breakers.per_host_thresholds",
-        ),
-        (
-            Cluster {
-                circuit_breakers: Some(CircuitBreakers {
-                    thresholds: vec![circuit_breakers::Thresholds {
-                        max_connection_pools: Some(2),
-                        ..circuit_breakers::Thresholds::default()
-                    }],
-                    ..CircuitBreakers::default()
-                }),
-                ..typed("c", DiscoveryType::Eds)
-            },
-            "circuit_breakers.thresholds[0].max_connection_pools",
-        ),
-        (
-            Cluster {
-                load_assignment: one.clone(),
-                ..typed("c", DiscoveryType::Eds)
-            },
-            "load_assignment",
-        ),
-        (
-            Cluster {
-                eds_cluster_config: Some(EdsClusterConfig {
-                    eds_config: Some(ConfigSource {
-                        config_source_specifier: Some(config_source::ConfigSourceSpecifier::Path(
-                            "/x".to_owned(),
-                        )),
-                        ..ConfigSource::default()
-                    }),
-                    service_name: String::new(),
-                }),
-                ..typed("c", DiscoveryType::Eds)
-            },
-            "eds_cluster_config.eds_config.path",
-        ),
-        (
-            Cluster {
-                load_assignment: two,
-                ..typed("c", DiscoveryType::StrictDns)
-            },
-            "load_assignment.endpoints",
-        ),
-        (
-            Cluster {
-                load_assignment: one,
-                dns_lookup_family: DnsLookupFamily::V4Preferred as i32,
-                ..typed("c", DiscoveryType::StrictDns)
-            },
-            "dns_lookup_family",
-        ),
-        (
-            Cluster {
-                common_http_protocol_options: Some(HttpProtocolOptions {
-                    max_requests_per_connection: Some(1),
-                    ..HttpProtocolOptions::default()
-                }),
-                ..typed("c", DiscoveryType::Eds)
-            },
-            "common_http_protocol_options.max_requests_per_connection",
-        ),
-        (
-            Cluster {
-                connect_timeout: Some(prost_types::Duration {
-                    seconds: -1,
-                    nanos: 0,
-                }),
-                ..typed("c", DiscoveryType::Eds)
-            },
-            "connect_timeout",
-        ),
-    ];
-    for (c, field) in cases {
-        refused(cluster(&c), "c", field);
-    }
-    refused(
-        cluster(&typed("", DiscoveryType::Eds)),
-        "<unnamed cluster>",
-        "name",
     );
 }
 

@@ -3,9 +3,11 @@
 //! names the resource and the xDS field.
 
 mod cluster;
+mod cluster_refusals;
 mod endpoints;
 mod listener;
 mod route;
+mod route_refusals;
 
 use crate::xds::api::envoy::config::core::v3::{Address, SocketAddress, address, socket_address};
 use crate::xds::api::envoy::config::endpoint::v3::{Endpoint, LbEndpoint, lb_endpoint};

@@ -1,32 +1,36 @@
 //! RDS `RouteConfiguration` → virtual hosts.
 
-use super::{assert_shape, millis, plain_cluster, refused, validate};
+use super::{assert_shape, millis, plain_cluster, validate};
 use crate::xds::api::envoy::config::core::v3::{DataSource, data_source};
 use crate::xds::api::envoy::config::route::v3::{
-    DirectResponseAction, HeaderMatcher, NonForwardingAction, RedirectAction, RetryPolicy, Route,
-    RouteAction, RouteConfiguration, RouteMatch, VirtualHost, WeightedCluster, header_matcher,
-    redirect_action, retry_policy, route, route_action, route_match, weighted_cluster,
+    DirectResponseAction, HeaderMatcher, RedirectAction, RetryPolicy, Route, RouteAction, RouteConfiguration,
+    RouteMatch, VirtualHost, WeightedCluster, header_matcher, redirect_action, retry_policy, route,
+    route_action, route_match, weighted_cluster,
 };
 use crate::xds::api::envoy::r#type::matcher::v3::{RegexMatcher, StringMatcher, string_matcher};
 use crate::xds::map::route_configuration;
 use mesh_core::config;
 use serde_json::json;
 
-fn prefix(p: &str) -> Option<RouteMatch> {
+pub(super) fn prefix(p: &str) -> Option<RouteMatch> {
     Some(RouteMatch {
         path_specifier: Some(route_match::PathSpecifier::Prefix(p.to_owned())),
         ..RouteMatch::default()
     })
 }
 
-fn to(cluster: &str) -> Option<route::Action> {
+pub(super) fn to(cluster: &str) -> Option<route::Action> {
     Some(route::Action::Route(RouteAction {
         cluster_specifier: Some(route_action::ClusterSpecifier::Cluster(cluster.to_owned())),
         ..RouteAction::default()
     }))
 }
 
-fn header(name: &str, m: Option<header_matcher::HeaderMatchSpecifier>, invert: bool) -> HeaderMatcher {
+pub(super) fn header(
+    name: &str,
+    m: Option<header_matcher::HeaderMatchSpecifier>,
+    invert: bool,
+) -> HeaderMatcher {
     HeaderMatcher {
         name: name.to_owned(),
         invert_match: invert,
@@ -34,7 +38,7 @@ fn header(name: &str, m: Option<header_matcher::HeaderMatchSpecifier>, invert: b
     }
 }
 
-fn config_of(routes: Vec<Route>) -> RouteConfiguration {
+pub(super) fn config_of(routes: Vec<Route>) -> RouteConfiguration {
     RouteConfiguration {
         name: "local_routes".to_owned(),
         virtual_hosts: vec![VirtualHost {
@@ -358,136 +362,4 @@ fn string_matchers_map_to_the_same_header_rules() {
         }
         assert_eq!(got, want);
     }
-}
-
-#[test]
-fn routes_mesh_cannot_express_are_refused_with_the_field() {
-    let r0 = "virtual_hosts[0].routes[0]";
-    let with_action = |a: route::Action| Route {
-        r#match: prefix("/"),
-        action: Some(a),
-        ..Route::default()
-    };
-    let cases: Vec<(Route, String)> = vec![
-        (
-            with_action(route::Action::Route(RouteAction {
-                cluster_specifier: Some(route_action::ClusterSpecifier::ClusterHeader(
-                    "x-cluster".to_owned(),
-                )),
-                ..RouteAction::default()
-            })),
-            format!("{r0}.route.cluster_header"),
-        ),
-        (
-            with_action(route::Action::Route(RouteAction::default())),
-            format!("{r0}.route.cluster_specifier"),
-        ),
-        (
-            with_action(route::Action::NonForwardingAction(NonForwardingAction {})),
-            format!("{r0}.non_forwarding_action"),
-        ),
-        (
-            Route {
-                r#match: prefix("/"),
-                ..Route::default()
-            },
-            format!("{r0}.action"),
-        ),
-        (
-            Route {
-                action: to("backend"),
-                ..Route::default()
-            },
-            format!("{r0}.match"),
-        ),
-        (
-            Route {
-                r#match: Some(RouteMatch::default()),
-                action: to("backend"),
-                ..Route::default()
-            },
-            format!("{r0}.match.path_specifier"),
-        ),
-        (
-            Route {
-                typed_per_filter_config: [(
-                    "envoy.filters.http.fault".to_owned(),
-                    prost_types::Any::default(),
-                )]
-                .into(),
-                ..with_action(route::Action::Route(RouteAction::default()))
-            },
-            format!("{r0}.typed_per_filter_config"),
-        ),
-        (
-            with_action(route::Action::Route(RouteAction {
-                cluster_specifier: Some(route_action::ClusterSpecifier::WeightedClusters(
-                    WeightedCluster {
-                        clusters: vec![weighted_cluster::ClusterWeight {
-                            name: "a".to_owned(),
-                            weight: Some(10),
-                            ..weighted_cluster::ClusterWeight::default()
-                        }],
-                        total_weight: Some(100),
-                    },
-                )),
-                ..RouteAction::default()
-            })),
-            format!("{r0}.route.weighted_clusters.total_weight"),
-        ),
-        (
-            with_action(route::Action::DirectResponse(DirectResponseAction {
-                status: 200,
-                body: Some(DataSource {
-                    specifier: Some(data_source::Specifier::Filename("/etc/passwd".to_owned())),
-                }),
-            })),
-            format!("{r0}.direct_response.body"),
-        ),
-        (
-            with_action(route::Action::Route(RouteAction {
-                cluster_specifier: Some(route_action::ClusterSpecifier::Cluster("a".to_owned())),
-                retry_policy: Some(RetryPolicy {
-                    retriable_status_codes: vec![70_000],
-                    ..RetryPolicy::default()
-                }),
-                ..RouteAction::default()
-            })),
-            format!("{r0}.route.retry_policy.retriable_status_codes[0]"),
-        ),
-        (
-            Route {
-                r#match: Some(RouteMatch {
-                    headers: vec![header(
-                        "x",
-                        Some(header_matcher::HeaderMatchSpecifier::StringMatch(StringMatcher {
-                            ignore_case: true,
-                            match_pattern: Some(string_matcher::MatchPattern::Exact("a".to_owned())),
-                        })),
-                        false,
-                    )],
-                    ..prefix("/").unwrap_or_default()
-                }),
-                action: to("backend"),
-                ..Route::default()
-            },
-            format!("{r0}.match.headers[0].string_match.ignore_case"),
-        ),
-    ];
-    for (route, field) in cases {
-        refused(
-            route_configuration(&config_of(vec![route])),
-            "local_routes",
-            &field,
-        );
-    }
-    let mut per_vhost = config_of(vec![]);
-    if let Some(vh) = per_vhost.virtual_hosts.first_mut() {
-        vh.typed_per_filter_config = [("x".to_owned(), prost_types::Any::default())].into();
-    }
-    refused(
-        route_configuration(&per_vhost),
-        "local_routes",
-        "virtual_hosts[0].typed_per_filter_config",
-    );
 }
