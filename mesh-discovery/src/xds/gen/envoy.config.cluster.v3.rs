@@ -60,10 +60,16 @@ pub struct OutlierDetection {
     pub split_external_local_origin_errors: bool,
     #[prost(message, optional, tag = "13")]
     pub consecutive_local_origin_failure: ::core::option::Option<u32>,
+    #[prost(message, optional, tag = "14")]
+    pub enforcing_consecutive_local_origin_failure: ::core::option::Option<u32>,
+    #[prost(message, optional, tag = "15")]
+    pub enforcing_local_origin_success_rate: ::core::option::Option<u32>,
     #[prost(message, optional, tag = "16")]
     pub failure_percentage_threshold: ::core::option::Option<u32>,
     #[prost(message, optional, tag = "17")]
     pub enforcing_failure_percentage: ::core::option::Option<u32>,
+    #[prost(message, optional, tag = "18")]
+    pub enforcing_failure_percentage_local_origin: ::core::option::Option<u32>,
     #[prost(message, optional, tag = "19")]
     pub failure_percentage_minimum_hosts: ::core::option::Option<u32>,
     #[prost(message, optional, tag = "20")]

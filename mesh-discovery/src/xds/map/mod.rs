@@ -37,6 +37,8 @@ mod route_match;
 #[cfg(test)]
 mod tests;
 
+use mesh_core::policy::EndpointSet;
+
 pub use cluster::cluster;
 pub use endpoints::load_assignment;
 pub use listener::{ListenerRoutes, listener};
@@ -81,5 +83,3 @@ pub(crate) fn opt_duration(
 pub(crate) fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
 }
-
-use mesh_core::policy::EndpointSet;

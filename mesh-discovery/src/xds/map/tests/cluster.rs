@@ -79,6 +79,7 @@ fn eds_backend() -> Cluster {
             interval: Some(millis(2000)),
             base_ejection_time: Some(millis(30_000)),
             max_ejection_percent: Some(50),
+            enforcing_consecutive_local_origin_failure: Some(60),
             ..OutlierDetection::default()
         }),
         common_http_protocol_options: Some(HttpProtocolOptions {
@@ -125,6 +126,7 @@ fn eds_cluster_maps_discovery_lb_timeouts_breakers_and_outlier_detection() {
             interval: Some("2s".to_owned()),
             base_ejection_time: Some("30s".to_owned()),
             max_ejection_percent: Some(50),
+            enforcing_consecutive_local_origin_failure: Some(60),
             split_external_local_origin_errors: Some(false),
             ..config::OutlierDetection::default()
         }),
