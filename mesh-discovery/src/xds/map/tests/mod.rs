@@ -8,6 +8,7 @@ mod endpoints;
 mod listener;
 mod route;
 mod route_refusals;
+mod wire;
 
 use crate::xds::api::envoy::config::core::v3::{Address, SocketAddress, address, socket_address};
 use crate::xds::api::envoy::config::endpoint::v3::{Endpoint, LbEndpoint, lb_endpoint};
