@@ -50,6 +50,23 @@ pub fn listener(l: &Listener) -> Result<(config::Listener, ListenerRoutes), MapE
         ));
     }
     let address = address::ip_port(l.address.as_ref(), name, "address")?;
+    let hcm = http_connection_manager_of(l, name)?;
+    let mut out = config::Listener {
+        name: Some(name.to_owned()),
+        address: Some(address),
+        protocol: Some(config::ListenerProtocol::Http),
+        ..config::Listener::default()
+    };
+    options(&hcm, &mut out, name, HCM)?;
+    http_filters(&hcm.http_filters, name, &format!("{HCM}.http_filters"))?;
+    Ok((out, routes(&hcm, name)?))
+}
+
+/// Where the HCM sits in a listener mesh takes.
+const HCM: &str = "filter_chains[0].filters[0].typed_config";
+
+/// The one HttpConnectionManager of the listener's one filter chain.
+fn http_connection_manager_of(l: &Listener, name: &str) -> Result<HttpConnectionManager, MapError> {
     let [chain] = l.filter_chains.as_slice() else {
         return Err(MapError::new(
             name,
@@ -61,64 +78,46 @@ pub fn listener(l: &Listener) -> Result<(config::Listener, ListenerRoutes), MapE
         let reason = "needs exactly one network filter, the HttpConnectionManager";
         return Err(MapError::new(name, "filter_chains[0].filters", reason));
     };
-    let field = "filter_chains[0].filters[0].typed_config";
-    let hcm = match &filter.config_type {
+    match &filter.config_type {
         Some(filter::ConfigType::TypedConfig(any)) if any.type_url == type_url::HTTP_CONNECTION_MANAGER => {
-            HttpConnectionManager::decode(any.value.as_slice()).map_err(|e| {
-                MapError::new(name, field, format!("is not a valid HttpConnectionManager: {e}"))
-            })?
+            HttpConnectionManager::decode(any.value.as_slice())
+                .map_err(|e| MapError::new(name, HCM, format!("is not a valid HttpConnectionManager: {e}")))
         }
         Some(filter::ConfigType::TypedConfig(any)) => {
             let reason = format!(
                 "{} is not supported; only the HttpConnectionManager",
                 any.type_url
             );
-            return Err(MapError::new(name, field, reason));
+            Err(MapError::new(name, HCM, reason))
         }
-        None => {
-            return Err(MapError::new(
-                name,
-                field,
-                "is required (an HttpConnectionManager)",
-            ));
-        }
-    };
-    let hcm_field = field;
-    let mut out = config::Listener {
-        name: Some(name.to_owned()),
-        address: Some(address),
-        protocol: Some(config::ListenerProtocol::Http),
-        ..config::Listener::default()
-    };
-    options(&hcm, &mut out, name, hcm_field)?;
-    http_filters(&hcm.http_filters, name, &format!("{hcm_field}.http_filters"))?;
-    let routes = match &hcm.route_specifier {
+        None => Err(MapError::new(name, HCM, "is required (an HttpConnectionManager)")),
+    }
+}
+
+fn routes(hcm: &HttpConnectionManager, name: &str) -> Result<ListenerRoutes, MapError> {
+    match &hcm.route_specifier {
         Some(http_connection_manager::RouteSpecifier::Rds(rds)) => {
-            let field = format!("{hcm_field}.rds");
+            let field = format!("{HCM}.rds");
             if let Some(source) = &rds.config_source {
                 ads_source(source, name, &format!("{field}.config_source"))?;
             }
             let route_name = non_empty(&rds.route_config_name)
                 .ok_or_else(|| MapError::new(name, format!("{field}.route_config_name"), "is required"))?;
-            ListenerRoutes::Rds(route_name)
+            Ok(ListenerRoutes::Rds(route_name))
         }
-        Some(http_connection_manager::RouteSpecifier::RouteConfig(rc)) => {
-            ListenerRoutes::Inline(super::route_configuration(rc).map_err(|e| MapError {
+        // Errors inside the inline table are the listener's, at the table's place in it.
+        Some(http_connection_manager::RouteSpecifier::RouteConfig(rc)) => super::route_configuration(rc)
+            .map(ListenerRoutes::Inline)
+            .map_err(|e| MapError {
                 resource: name.to_owned(),
-                field: format!("{hcm_field}.route_config.{}", e.field),
+                field: format!("{HCM}.route_config.{}", e.field),
                 reason: e.reason,
-            })?)
-        }
+            }),
         None => {
             let reason = "needs rds or route_config (scoped routes are not supported)";
-            return Err(MapError::new(
-                name,
-                format!("{hcm_field}.route_specifier"),
-                reason,
-            ));
+            Err(MapError::new(name, format!("{HCM}.route_specifier"), reason))
         }
-    };
-    Ok((out, routes))
+    }
 }
 
 fn options(
