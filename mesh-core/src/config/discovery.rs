@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// A cluster's `discovery`: exactly one source. A struct of optional sources rather than a
 /// serde enum, so that naming none or two is a semantic error with a key path (as for
 /// `health_checks`), and new sources (`dns`, `registry`, `eds`) are new optional fields.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Discovery {
     /// Envoy's filesystem EDS: endpoints from a watched YAML/JSON file.
@@ -19,7 +19,7 @@ pub struct Discovery {
     pub eds: Option<EdsDiscovery>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EdsDiscovery {
     /// The `ClusterLoadAssignment` to follow. Default: the cluster's name.
@@ -27,7 +27,7 @@ pub struct EdsDiscovery {
 }
 
 /// `discovery.dns`, with Envoy's names where Envoy has the knob.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DnsDiscovery {
     /// Required: the DNS name to resolve, without a port.
@@ -46,7 +46,7 @@ pub struct DnsDiscovery {
     pub resolvers: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DnsFailureRefreshRate {
     /// Default `1s`.
@@ -55,7 +55,7 @@ pub struct DnsFailureRefreshRate {
     pub max_interval: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegistryDiscovery {
     /// Required: the registry's `ip:port`.
@@ -64,7 +64,7 @@ pub struct RegistryDiscovery {
     pub service: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileDiscovery {
     /// Required. Relative to the proxy's working directory, like the TLS file keys.
@@ -74,7 +74,7 @@ pub struct FileDiscovery {
 }
 
 /// The endpoints file named by `discovery.file.path`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointsFile {
     /// Free text identifying this version of the file, shown by admin.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HealthCheck {
     /// Default `1s`.
@@ -27,7 +27,7 @@ pub struct HealthCheck {
     pub grpc_health_check: Option<GrpcHealthCheck>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpHealthCheck {
     /// Required, e.g. `/healthz`.
@@ -43,14 +43,14 @@ pub struct HttpHealthCheck {
     pub retriable_statuses: Vec<StatusRange>,
 }
 
-#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatusRange {
     pub start: Option<u16>,
     pub end: Option<u16>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TcpHealthCheck {
     /// Hex bytes to send after connecting; none means "connect only".
@@ -60,7 +60,7 @@ pub struct TcpHealthCheck {
     pub receive: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct GrpcHealthCheck {
     /// `grpc.health.v1` service name. Default `""` (the whole server).
@@ -70,7 +70,7 @@ pub struct GrpcHealthCheck {
 }
 
 /// Envoy's `outlier_detection`; every key optional with Envoy's default.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutlierDetection {
     pub consecutive_5xx: Option<u32>,

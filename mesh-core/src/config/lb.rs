@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LeastRequestLbConfig {
     /// Hosts sampled per pick. Default 2 (power of two choices).
@@ -12,7 +12,7 @@ pub struct LeastRequestLbConfig {
     pub active_request_bias: Option<f64>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RingHashLbConfig {
     /// Default 1024.
@@ -21,14 +21,14 @@ pub struct RingHashLbConfig {
     pub maximum_ring_size: Option<u64>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MaglevLbConfig {
     /// A prime. Default 65537.
     pub table_size: Option<u64>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PeakEwmaLbConfig {
     /// Time constant of the latency average. Default `10s`.
@@ -37,7 +37,7 @@ pub struct PeakEwmaLbConfig {
     pub default_rtt: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CommonLbConfig {
     /// Below this percentage of healthy hosts, balance across all hosts. Default 50.
@@ -45,7 +45,7 @@ pub struct CommonLbConfig {
     pub zone_aware_lb_config: Option<ZoneAwareLbConfig>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ZoneAwareLbConfig {
     /// Percentage of requests zone-aware routing applies to. Default 100.
@@ -54,7 +54,7 @@ pub struct ZoneAwareLbConfig {
     pub min_cluster_size: Option<u32>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SlowStartConfig {
     /// Ramp-up window for new or recovered hosts. Required to enable slow start.
@@ -66,7 +66,7 @@ pub struct SlowStartConfig {
 }
 
 /// Where the local proxy runs; `zone` drives zone-aware routing.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Node {
     pub id: Option<String>,
@@ -75,7 +75,7 @@ pub struct Node {
 }
 
 /// One input of a route's request hash; exactly one source per entry.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HashPolicy {
     pub header: Option<HeaderHash>,
@@ -87,26 +87,26 @@ pub struct HashPolicy {
     pub terminal: bool,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HeaderHash {
     pub header_name: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CookieHash {
     pub name: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionHash {
     #[serde(default)]
     pub source_ip: bool,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueryHash {
     pub name: Option<String>,

@@ -7,6 +7,8 @@
 //! kept flat where Envoy nests only for extensibility.
 //!
 //! Only `mesh-core` knows these shapes; every other crate consumes [`crate::policy`].
+//! Shapes compare with `PartialEq` so that the xDS mapping (which produces them from Envoy's
+//! resources) can tell an unchanged resource from a changed one, and tests can assert exact shapes.
 
 mod discovery;
 mod health;
@@ -24,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The whole file.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Bootstrap {
     /// Where this proxy runs (its zone drives zone-aware routing).
@@ -43,13 +45,13 @@ pub struct Bootstrap {
 }
 
 /// Where dynamic resources come from. Only ADS: LDS, RDS, CDS and EDS on one gRPC stream.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DynamicResources {
     pub ads: Option<Ads>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ads {
     /// Required: the management server's `ip:port` (gRPC, plaintext h2c).
@@ -60,7 +62,7 @@ pub struct Ads {
 }
 
 /// Envoy's `cluster_manager`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterManager {
     /// The cluster listing this service's own proxies with their zones; with
@@ -68,7 +70,7 @@ pub struct ClusterManager {
     pub local_cluster_name: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Admin {
     /// Default `127.0.0.1:9901`.
@@ -82,7 +84,7 @@ pub enum ListenerProtocol {
     Tcp,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Listener {
     pub name: Option<String>,
@@ -117,7 +119,7 @@ pub struct Listener {
     pub connection_rate_limit: Option<TokenBucket>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Http2Options {
     /// Default 100.
@@ -128,7 +130,7 @@ pub struct Http2Options {
     pub initial_connection_window_size: Option<u32>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DownstreamTls {
     pub cert_file: Option<String>,
@@ -145,7 +147,7 @@ pub enum UpstreamProtocol {
     Auto,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cluster {
     pub name: Option<String>,
@@ -180,7 +182,7 @@ pub struct Cluster {
     pub circuit_breakers: Option<CircuitBreakers>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpstreamTls {
     /// Server name sent in SNI and verified in the certificate. Default: the endpoint's IP.
@@ -192,7 +194,7 @@ pub struct UpstreamTls {
     pub key_file: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
     pub address: Option<String>,

@@ -16,7 +16,7 @@ pub enum RoutingPriority {
 }
 
 /// A cluster's `circuit_breakers`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CircuitBreakers {
     /// At most one entry per priority; a priority without one gets Envoy's defaults.
@@ -24,7 +24,7 @@ pub struct CircuitBreakers {
     pub thresholds: Vec<Thresholds>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Thresholds {
     /// Default `default`.
@@ -40,7 +40,7 @@ pub struct Thresholds {
     pub retry_budget: Option<RetryBudget>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetryBudget {
     /// Envoy's `budget_percent.value`. Default 20.0.
@@ -50,7 +50,7 @@ pub struct RetryBudget {
 }
 
 /// A route's (or virtual host's) `retry_policy`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetryPolicy {
     /// Envoy's comma list, e.g. `"5xx,reset,connect-failure"`.
@@ -74,7 +74,7 @@ pub struct RetryPolicy {
     pub hedge_policy: Option<HedgePolicy>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetryBackOff {
     /// Default `25ms` (Envoy requires it inside `retry_back_off`; its default without one).
@@ -83,14 +83,14 @@ pub struct RetryBackOff {
     pub max_interval: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitedRetryBackOff {
     /// Default `300s`.
     pub max_interval: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HedgePolicy {
     /// Default false.
@@ -98,7 +98,7 @@ pub struct HedgePolicy {
 }
 
 /// A route's `fault` (Envoy's `envoy.filters.http.fault` per-route config).
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
     pub delay: Option<FaultDelay>,
@@ -110,7 +110,7 @@ pub struct Fault {
     pub max_active_faults: Option<u32>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultDelay {
     /// Required unless `header_control`, and then refused.
@@ -119,7 +119,7 @@ pub struct FaultDelay {
     pub percentage: Option<f64>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultAbort {
     /// Exactly one of `http_status`, `grpc_status`; neither with `header_control`.
@@ -130,7 +130,7 @@ pub struct FaultAbort {
 }
 
 /// Envoy's `type.v3.TokenBucket`, for `local_rate_limit` and `connection_rate_limit`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenBucket {
     /// Required, ≥ 1.
@@ -142,7 +142,7 @@ pub struct TokenBucket {
 }
 
 /// One of a route's `request_mirror_policies`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MirrorPolicy {
     pub cluster: Option<String>,

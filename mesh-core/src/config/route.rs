@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct VirtualHost {
     pub name: Option<String>,
@@ -25,7 +25,7 @@ pub struct VirtualHost {
     pub local_rate_limit: Option<super::TokenBucket>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 /// A header to add (Envoy's `HeaderValueOption`, with `header` flattened).
 pub struct HeaderValueOption {
@@ -48,7 +48,7 @@ pub enum AppendAction {
     OverwriteIfExists,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Route {
     pub name: Option<String>,
@@ -71,7 +71,7 @@ pub struct Route {
     pub local_rate_limit: Option<super::TokenBucket>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouteMatch {
     /// Exactly one of `prefix`, `path`, `safe_regex`.
@@ -88,7 +88,7 @@ pub struct RouteMatch {
     pub methods: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HeaderMatcher {
     /// A header name, or `:method`, `:path`, `:authority`, `:scheme`.
@@ -104,7 +104,7 @@ pub struct HeaderMatcher {
     pub invert_match: bool,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouteAction {
     /// Exactly one of `cluster`, `weighted_clusters`.
@@ -131,21 +131,21 @@ pub struct RouteAction {
     pub request_mirror_policies: Vec<super::MirrorPolicy>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WeightedCluster {
     pub name: Option<String>,
     pub weight: Option<u32>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegexRewrite {
     pub pattern: Option<String>,
     pub substitution: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Redirect {
     pub scheme_redirect: Option<String>,
@@ -162,7 +162,7 @@ pub struct Redirect {
     pub strip_query: bool,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DirectResponse {
     pub status: Option<u16>,

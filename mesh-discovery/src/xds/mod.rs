@@ -3,8 +3,9 @@
 //! Parts: [`api`], the generated Envoy v3 messages and gRPC service (a wire-compatible subset);
 //! [`SnapshotCache`], where the owner of the data publishes every resource by type URL;
 //! [`AdsServer`], the Aggregated Discovery Service (state of the world; delta xDS is not
-//! served). The registry uses them to serve its services as CDS/EDS/LDS; the proxy's xDS
-//! client will use the same [`api`] types.
+//! served); [`map`], Envoy's resources mapped onto mesh-core's configuration shapes. The
+//! registry uses them to serve its services as CDS/EDS/LDS; the proxy's xDS client uses the
+//! same [`api`] types and [`map`].
 //!
 //! # Protocol, per stream and type URL
 //!

@@ -60,10 +60,16 @@ pub struct OutlierDetection {
     pub split_external_local_origin_errors: bool,
     #[prost(message, optional, tag = "13")]
     pub consecutive_local_origin_failure: ::core::option::Option<u32>,
+    #[prost(message, optional, tag = "14")]
+    pub enforcing_consecutive_local_origin_failure: ::core::option::Option<u32>,
+    #[prost(message, optional, tag = "15")]
+    pub enforcing_local_origin_success_rate: ::core::option::Option<u32>,
     #[prost(message, optional, tag = "16")]
     pub failure_percentage_threshold: ::core::option::Option<u32>,
     #[prost(message, optional, tag = "17")]
     pub enforcing_failure_percentage: ::core::option::Option<u32>,
+    #[prost(message, optional, tag = "18")]
+    pub enforcing_failure_percentage_local_origin: ::core::option::Option<u32>,
     #[prost(message, optional, tag = "19")]
     pub failure_percentage_minimum_hosts: ::core::option::Option<u32>,
     #[prost(message, optional, tag = "20")]
@@ -95,6 +101,12 @@ pub struct Cluster {
     pub common_http_protocol_options: ::core::option::Option<
         super::super::core::v3::HttpProtocolOptions,
     >,
+    #[prost(message, optional, tag = "16")]
+    pub dns_refresh_rate: ::core::option::Option<::prost_types::Duration>,
+    #[prost(bool, tag = "39")]
+    pub respect_dns_ttl: bool,
+    #[prost(enumeration = "cluster::DnsLookupFamily", tag = "17")]
+    pub dns_lookup_family: i32,
     #[prost(oneof = "cluster::ClusterDiscoveryType", tags = "2")]
     pub cluster_discovery_type: ::core::option::Option<cluster::ClusterDiscoveryType>,
 }
@@ -201,6 +213,51 @@ pub mod cluster {
                 "MAGLEV" => Some(Self::Maglev),
                 "CLUSTER_PROVIDED" => Some(Self::ClusterProvided),
                 "LOAD_BALANCING_POLICY_CONFIG" => Some(Self::LoadBalancingPolicyConfig),
+                _ => None,
+            }
+        }
+    }
+    #[derive(
+        Clone,
+        Copy,
+        Debug,
+        PartialEq,
+        Eq,
+        Hash,
+        PartialOrd,
+        Ord,
+        ::prost::Enumeration
+    )]
+    #[repr(i32)]
+    pub enum DnsLookupFamily {
+        Auto = 0,
+        V4Only = 1,
+        V6Only = 2,
+        V4Preferred = 3,
+        All = 4,
+    }
+    impl DnsLookupFamily {
+        /// String value of the enum field names used in the ProtoBuf definition.
+        ///
+        /// The values are not transformed in any way and thus are considered stable
+        /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+        pub fn as_str_name(&self) -> &'static str {
+            match self {
+                Self::Auto => "AUTO",
+                Self::V4Only => "V4_ONLY",
+                Self::V6Only => "V6_ONLY",
+                Self::V4Preferred => "V4_PREFERRED",
+                Self::All => "ALL",
+            }
+        }
+        /// Creates an enum from field names used in the ProtoBuf definition.
+        pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+            match value {
+                "AUTO" => Some(Self::Auto),
+                "V4_ONLY" => Some(Self::V4Only),
+                "V6_ONLY" => Some(Self::V6Only),
+                "V4_PREFERRED" => Some(Self::V4Preferred),
+                "ALL" => Some(Self::All),
                 _ => None,
             }
         }

@@ -54,6 +54,25 @@ pub struct ControlPlane {
     #[prost(string, tag = "1")]
     pub identifier: ::prost::alloc::string::String,
 }
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct DataSource {
+    #[prost(oneof = "data_source::Specifier", tags = "1, 2, 3, 4")]
+    pub specifier: ::core::option::Option<data_source::Specifier>,
+}
+/// Nested message and enum types in `DataSource`.
+pub mod data_source {
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
+    pub enum Specifier {
+        #[prost(string, tag = "1")]
+        Filename(::prost::alloc::string::String),
+        #[prost(bytes, tag = "2")]
+        InlineBytes(::prost::alloc::vec::Vec<u8>),
+        #[prost(string, tag = "3")]
+        InlineString(::prost::alloc::string::String),
+        #[prost(string, tag = "4")]
+        EnvironmentVariable(::prost::alloc::string::String),
+    }
+}
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
 #[repr(i32)]
 pub enum RoutingPriority {

@@ -29,7 +29,7 @@ pub struct Route {
     >,
     #[prost(string, tag = "14")]
     pub name: ::prost::alloc::string::String,
-    #[prost(oneof = "route::Action", tags = "2, 18")]
+    #[prost(oneof = "route::Action", tags = "2, 3, 7, 18")]
     pub action: ::core::option::Option<route::Action>,
 }
 /// Nested message and enum types in `Route`.
@@ -38,12 +38,104 @@ pub mod route {
     pub enum Action {
         #[prost(message, tag = "2")]
         Route(super::RouteAction),
+        #[prost(message, tag = "3")]
+        Redirect(super::RedirectAction),
+        #[prost(message, tag = "7")]
+        DirectResponse(super::DirectResponseAction),
         #[prost(message, tag = "18")]
         NonForwardingAction(super::NonForwardingAction),
     }
 }
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct NonForwardingAction {}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RedirectAction {
+    #[prost(string, tag = "1")]
+    pub host_redirect: ::prost::alloc::string::String,
+    #[prost(uint32, tag = "8")]
+    pub port_redirect: u32,
+    #[prost(enumeration = "redirect_action::RedirectResponseCode", tag = "3")]
+    pub response_code: i32,
+    #[prost(bool, tag = "6")]
+    pub strip_query: bool,
+    #[prost(oneof = "redirect_action::SchemeRewriteSpecifier", tags = "4, 7")]
+    pub scheme_rewrite_specifier: ::core::option::Option<
+        redirect_action::SchemeRewriteSpecifier,
+    >,
+    #[prost(oneof = "redirect_action::PathRewriteSpecifier", tags = "2, 5")]
+    pub path_rewrite_specifier: ::core::option::Option<
+        redirect_action::PathRewriteSpecifier,
+    >,
+}
+/// Nested message and enum types in `RedirectAction`.
+pub mod redirect_action {
+    #[derive(
+        Clone,
+        Copy,
+        Debug,
+        PartialEq,
+        Eq,
+        Hash,
+        PartialOrd,
+        Ord,
+        ::prost::Enumeration
+    )]
+    #[repr(i32)]
+    pub enum RedirectResponseCode {
+        MovedPermanently = 0,
+        Found = 1,
+        SeeOther = 2,
+        TemporaryRedirect = 3,
+        PermanentRedirect = 4,
+    }
+    impl RedirectResponseCode {
+        /// String value of the enum field names used in the ProtoBuf definition.
+        ///
+        /// The values are not transformed in any way and thus are considered stable
+        /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+        pub fn as_str_name(&self) -> &'static str {
+            match self {
+                Self::MovedPermanently => "MOVED_PERMANENTLY",
+                Self::Found => "FOUND",
+                Self::SeeOther => "SEE_OTHER",
+                Self::TemporaryRedirect => "TEMPORARY_REDIRECT",
+                Self::PermanentRedirect => "PERMANENT_REDIRECT",
+            }
+        }
+        /// Creates an enum from field names used in the ProtoBuf definition.
+        pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+            match value {
+                "MOVED_PERMANENTLY" => Some(Self::MovedPermanently),
+                "FOUND" => Some(Self::Found),
+                "SEE_OTHER" => Some(Self::SeeOther),
+                "TEMPORARY_REDIRECT" => Some(Self::TemporaryRedirect),
+                "PERMANENT_REDIRECT" => Some(Self::PermanentRedirect),
+                _ => None,
+            }
+        }
+    }
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
+    pub enum SchemeRewriteSpecifier {
+        #[prost(bool, tag = "4")]
+        HttpsRedirect(bool),
+        #[prost(string, tag = "7")]
+        SchemeRedirect(::prost::alloc::string::String),
+    }
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
+    pub enum PathRewriteSpecifier {
+        #[prost(string, tag = "2")]
+        PathRedirect(::prost::alloc::string::String),
+        #[prost(string, tag = "5")]
+        PrefixRewrite(::prost::alloc::string::String),
+    }
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct DirectResponseAction {
+    #[prost(uint32, tag = "1")]
+    pub status: u32,
+    #[prost(message, optional, tag = "2")]
+    pub body: ::core::option::Option<super::super::core::v3::DataSource>,
+}
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct WeightedCluster {
     #[prost(message, repeated, tag = "1")]
@@ -99,6 +191,10 @@ pub struct RouteAction {
     pub idle_timeout: ::core::option::Option<::prost_types::Duration>,
     #[prost(oneof = "route_action::ClusterSpecifier", tags = "1, 2, 3")]
     pub cluster_specifier: ::core::option::Option<route_action::ClusterSpecifier>,
+    #[prost(oneof = "route_action::HostRewriteSpecifier", tags = "6")]
+    pub host_rewrite_specifier: ::core::option::Option<
+        route_action::HostRewriteSpecifier,
+    >,
 }
 /// Nested message and enum types in `RouteAction`.
 pub mod route_action {
@@ -110,6 +206,11 @@ pub mod route_action {
         ClusterHeader(::prost::alloc::string::String),
         #[prost(message, tag = "3")]
         WeightedClusters(super::WeightedCluster),
+    }
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
+    pub enum HostRewriteSpecifier {
+        #[prost(string, tag = "6")]
+        HostRewriteLiteral(::prost::alloc::string::String),
     }
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]

@@ -10,6 +10,14 @@ pub struct HttpConnectionManager {
     pub stat_prefix: ::prost::alloc::string::String,
     #[prost(message, repeated, tag = "5")]
     pub http_filters: ::prost::alloc::vec::Vec<HttpFilter>,
+    #[prost(message, optional, tag = "35")]
+    pub common_http_protocol_options: ::core::option::Option<
+        super::super::super::super::super::config::core::v3::HttpProtocolOptions,
+    >,
+    #[prost(message, optional, tag = "29")]
+    pub max_request_headers_kb: ::core::option::Option<u32>,
+    #[prost(message, optional, tag = "41")]
+    pub request_headers_timeout: ::core::option::Option<::prost_types::Duration>,
     #[prost(oneof = "http_connection_manager::RouteSpecifier", tags = "3, 4")]
     pub route_specifier: ::core::option::Option<http_connection_manager::RouteSpecifier>,
 }
