@@ -33,7 +33,9 @@ pub struct HeartbeatArgs {
 }
 
 fn tag(text: &str) -> Result<(String, String), String> {
-    let (k, v) = text.split_once('=').ok_or_else(|| format!("{text:?} is not key=value"))?;
+    let (k, v) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not key=value"))?;
     Ok((k.to_owned(), v.to_owned()))
 }
 

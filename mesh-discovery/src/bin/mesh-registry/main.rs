@@ -8,9 +8,14 @@
 //! With `--redis redis://127.0.0.1:6379` (or `MESH_REGISTRY_REDIS`) the hosts live in Redis, and
 //! every replica started on the same Redis and `--redis-prefix` serves the same registry. A Redis
 //! that is down at start is not fatal: the API answers 503 until it is reachable.
+//! `mesh-registry heartbeat --registry 127.0.0.1:8500 --service api --address 10.0.0.1:8080`
+//! keeps one host registered (a side task beside an app that does not heartbeat itself) and
+//! deregisters it on Ctrl-C or SIGTERM.
 //! Logs go to stderr (`RUST_LOG=debug` for more); Ctrl-C stops it.
 
-use clap::Parser;
+mod heartbeat;
+
+use clap::{Parser, Subcommand};
 use mesh_discovery::registry::{
     DEFAULT_REDIS_PREFIX, RedisStore, RedisStoreConfig, Registry, RegistryConfig, Store,
 };
@@ -41,6 +46,14 @@ struct Args {
     /// Prefix of every Redis key; replicas of one registry use the same one.
     #[arg(long, env = "MESH_REGISTRY_REDIS_PREFIX", default_value = DEFAULT_REDIS_PREFIX)]
     redis_prefix: String,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Keep one host registered until Ctrl-C or SIGTERM, then deregister it.
+    Heartbeat(heartbeat::HeartbeatArgs),
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
@@ -56,6 +69,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if let Some(Command::Heartbeat(beat)) = args.command {
+        return heartbeat::run(beat).await;
+    }
     let config = RegistryConfig {
         heartbeat_interval: args.heartbeat_interval,
         ttl: args.ttl,
