@@ -17,6 +17,9 @@ struct Cli {
     /// Log filter, e.g. `info` or `mesh_proxy=debug`.
     #[arg(long, env = "MESH_LOG", default_value = "info")]
     log: String,
+    /// How often the config file is checked for changes (SIGHUP reloads at once).
+    #[arg(long, env = "MESH_CONFIG_WATCH_INTERVAL", default_value = "1s", value_parser = mesh_core::duration::parse)]
+    config_watch_interval: std::time::Duration,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -82,7 +85,7 @@ fn main() -> ExitCode {
             }
         };
         // Edits to the file, and SIGHUP, reload it without dropping a request.
-        let _watch = proxy.watch_config(path, mesh_proxy::DEFAULT_WATCH_INTERVAL);
+        let _watch = proxy.watch_config(path, cli.config_watch_interval);
         mesh_proxy::shutdown_signal().await;
         tracing::info!("signal received; draining");
         let outcome = proxy.shutdown().await;

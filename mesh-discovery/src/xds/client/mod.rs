@@ -28,6 +28,8 @@
 mod ads;
 mod eds_sets;
 mod resources;
+#[cfg(test)]
+mod tests;
 
 pub use eds_sets::EdsSets;
 
