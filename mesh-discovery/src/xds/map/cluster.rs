@@ -45,13 +45,7 @@ pub fn cluster(c: &Cluster) -> Result<config::Cluster, MapError> {
                 http.max_requests_per_connection.is_some(),
             ),
         ];
-        if let Some((key, _)) = unsupported.iter().find(|(_, set)| *set) {
-            return Err(MapError::new(
-                name,
-                format!("{field}.{key}"),
-                "has no mesh equivalent for clusters",
-            ));
-        }
+        super::refuse_set(name, field, &unsupported, "has no mesh equivalent for clusters")?;
         out.idle_timeout = opt_duration(http.idle_timeout.as_ref(), name, &format!("{field}.idle_timeout"))?;
     }
     let kind = match &c.cluster_discovery_type {

@@ -150,13 +150,7 @@ fn options(
                 http.max_requests_per_connection.is_some(),
             ),
         ];
-        if let Some((key, _)) = unsupported.iter().find(|(_, set)| *set) {
-            return Err(MapError::new(
-                name,
-                format!("{field}.{key}"),
-                "has no mesh equivalent for listeners",
-            ));
-        }
+        super::refuse_set(name, &field, &unsupported, "has no mesh equivalent for listeners")?;
         out.idle_timeout = opt_duration(http.idle_timeout.as_ref(), name, &format!("{field}.idle_timeout"))?;
         out.max_headers_count = http.max_headers_count;
     }

@@ -63,6 +63,19 @@ impl MapError {
     }
 }
 
+/// Refuses the first of `keys` that is set: options under `field` mesh cannot honour.
+pub(crate) fn refuse_set(
+    resource: &str,
+    field: &str,
+    keys: &[(&str, bool)],
+    why: &str,
+) -> Result<(), MapError> {
+    match keys.iter().find(|(_, set)| *set) {
+        Some((key, _)) => Err(MapError::new(resource, format!("{field}.{key}"), why)),
+        None => Ok(()),
+    }
+}
+
 /// A protobuf `Duration` in mesh's notation (`250ms`, `1m30s`); negative or malformed ones are refused.
 pub(crate) fn duration(d: &prost_types::Duration, resource: &str, field: &str) -> Result<String, MapError> {
     std::time::Duration::try_from(*d)
