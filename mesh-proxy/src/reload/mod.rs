@@ -22,19 +22,20 @@
 
 mod generation;
 mod listeners;
+mod prepare;
 pub(crate) mod trigger;
 mod xds;
 
-pub(crate) use generation::{Generation, ListenerState, Live, Proto};
+pub(crate) use generation::{Generation, Live, Proto};
+use prepare::{Prepared, prepare};
 
-use crate::drain::{self, DrainOutcome};
+use crate::StartError;
+use crate::drain::DrainOutcome;
 use crate::stats::{Stats, names};
-use crate::upstream::Upstreams;
-use crate::{StartError, unenforced};
 use arc_swap::ArcSwap;
 use listeners::{NewSlot, Slot};
 use mesh_core::policy::Bootstrap;
-use mesh_discovery::xds::client::{self, EdsSets, XdsHandle, XdsOptions};
+use mesh_discovery::xds::client::{self, XdsHandle, XdsOptions};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,15 +74,6 @@ struct Slots {
     open: Vec<Slot>,
     next_id: usize,
     drain_timeout: Duration,
-}
-
-/// A configuration built and ready to be put in force.
-struct Prepared {
-    generation: Generation,
-    /// Open slots the new configuration keeps; the others drain.
-    kept: Vec<usize>,
-    bound: Vec<NewSlot>,
-    next_id: usize,
 }
 
 impl Runtime {
@@ -229,78 +221,4 @@ impl Runtime {
             false => DrainOutcome::Complete,
         }
     }
-}
-
-/// Builds everything `config` needs beside the configuration in force, binding only the
-/// listeners no open slot can take.
-async fn prepare(
-    config: &Bootstrap,
-    stats: &Stats,
-    slots: &Slots,
-    previous: Option<&Generation>,
-    version: u64,
-    eds: Option<&EdsSets>,
-) -> Result<(Prepared, Vec<crate::upstream::Warming>), StartError> {
-    unenforced::refuse(config)?;
-    let (upstreams, warming) = Upstreams::build(config, stats, previous.map(|g| &*g.upstreams), eds)?;
-    let upstreams = Arc::new(upstreams);
-    let mut states: Vec<(usize, ListenerState)> = Vec::with_capacity(config.listeners.len());
-    let (mut kept, mut bound, mut next_id) = (Vec::new(), Vec::new(), slots.next_id);
-    for l in &config.listeners {
-        let state = match listeners::matching(&slots.open, &kept, l) {
-            Some(slot) => {
-                kept.push(slot.id);
-                let admission = previous.and_then(|g| g.listener(slot.id)?.admission.as_ref());
-                (
-                    slot.id,
-                    listeners::state(l, slot.bound, admission, &upstreams, stats)?,
-                )
-            }
-            None => {
-                let (socket, local) = listeners::bind(&l.name, l.address).await?;
-                let state = listeners::state(l, local, None, &upstreams, stats)?;
-                let (signal, watch) = drain::channel();
-                let slot = Slot {
-                    id: next_id,
-                    name: l.name.clone(),
-                    configured: l.address,
-                    bound: local,
-                    drain: signal,
-                };
-                bound.push(NewSlot { slot, socket, watch });
-                next_id += 1;
-                (next_id - 1, state)
-            }
-        };
-        states.push(state);
-    }
-    let mut listeners: Vec<Option<Arc<ListenerState>>> = (0..next_id).map(|_| None).collect();
-    for (id, state) in states {
-        if let Some(at) = listeners.get_mut(id) {
-            *at = Some(Arc::new(state));
-        }
-    }
-    let generation = Generation {
-        version,
-        dump: dump(config, version),
-        upstreams,
-        listeners,
-    };
-    let prepared = Prepared {
-        generation,
-        kept,
-        bound,
-        next_id,
-    };
-    Ok((prepared, warming))
-}
-
-/// The effective configuration as JSON, with the version in force as `version_info`.
-fn dump(config: &Bootstrap, version: u64) -> String {
-    let mut value =
-        serde_json::to_value(config).unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }));
-    if let Some(object) = value.as_object_mut() {
-        object.insert("version_info".into(), version.to_string().into());
-    }
-    serde_json::to_string_pretty(&value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
