@@ -26,6 +26,7 @@ mod handler;
 mod idle;
 mod listener;
 mod live_stats;
+pub mod logging;
 mod reload;
 mod stats;
 mod tcp;
@@ -33,6 +34,7 @@ mod tls;
 mod unenforced;
 mod upstream;
 
+pub use admin::LogControl;
 pub use body::{ProxyBody, ResponseTimeout};
 pub use drain::DrainOutcome;
 pub use reload::ReloadError;
@@ -132,9 +134,21 @@ impl Running {
     }
 }
 
+/// What an embedder may add to a proxy beside its configuration.
+#[derive(Debug, Default)]
+pub struct StartOptions {
+    /// Lets `/logging` change the log filter (the binary passes its subscriber's).
+    pub log: Option<Arc<dyn LogControl>>,
+}
+
 /// Binds every listener and the admin, then starts serving. All binds happen
 /// before anything is spawned, so a failure leaves nothing half-started.
 pub async fn start(config: Bootstrap) -> Result<Running, StartError> {
+    start_with(config, StartOptions::default()).await
+}
+
+/// [`start`] with [`StartOptions`].
+pub async fn start_with(config: Bootstrap, options: StartOptions) -> Result<Running, StartError> {
     let admin_listener = TcpListener::bind(config.admin.address)
         .await
         .and_then(|l| Ok((l.local_addr()?, l)));
@@ -148,6 +162,9 @@ pub async fn start(config: Bootstrap) -> Result<Running, StartError> {
     let admin = Arc::new(admin::Admin {
         runtime: runtime.clone(),
         draining: draining.clone(),
+        health_failed: AtomicBool::new(false),
+        started: std::time::Instant::now(),
+        log: options.log,
     });
     let admin_task = tokio::spawn(admin.run(admin_listener));
     tracing::info!(address = %admin_addr, "admin listening");

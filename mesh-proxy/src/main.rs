@@ -32,11 +32,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(&cli.log))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let log = match mesh_proxy::logging::init(&cli.log) {
+        Ok(control) => control,
+        Err(e) => {
+            eprintln!("mesh-proxy: {e}");
+            return ExitCode::from(2);
+        }
+    };
 
     let path = match (&cli.command, &cli.config) {
         (Some(Command::Validate { file }), _) => {
@@ -77,7 +79,8 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async {
-        let proxy = match mesh_proxy::start(config).await {
+        let options = mesh_proxy::StartOptions { log: Some(log) };
+        let proxy = match mesh_proxy::start_with(config, options).await {
             Ok(p) => p,
             Err(e) => {
                 eprintln!("mesh-proxy: {e}");

@@ -1,5 +1,6 @@
 //! The `mesh-proxy` binary reloads its file on SIGHUP without waiting for the file poll
-//! (set to an hour here), keeps its listener's port, and stops cleanly on SIGTERM.
+//! (set to an hour here), keeps its listener's port, changes its log filter live through the
+//! admin's `/logging`, and stops cleanly on SIGTERM.
 
 #![allow(clippy::panic, clippy::unwrap_used, reason = "test code fails by panicking")]
 
@@ -36,7 +37,7 @@ fn signal(child: &Child, name: &str) {
 }
 
 #[test]
-fn sighup_reloads_the_file_at_once_and_sigterm_drains() {
+fn sighup_reloads_at_once_logging_changes_live_and_sigterm_drains() {
     let dir = std::env::temp_dir().join(format!("mesh-sighup-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("mesh.yaml");

@@ -14,7 +14,7 @@ mod config;
 mod endpoints_file;
 mod trio;
 
-pub use admin::{admin_get, counter};
+pub use admin::{admin_get, admin_post, counter};
 pub use config::{Config, LISTENER};
 pub use endpoints_file::EndpointsFile;
 pub use trio::Trio;

@@ -64,6 +64,8 @@ pub(crate) struct Runtime {
     pub(crate) current: Arc<ArcSwap<Generation>>,
     pub(crate) stats: Stats,
     admin: SocketAddr,
+    /// Who this proxy is, fixed at start (for `/server_info`).
+    pub(crate) node: mesh_core::policy::Node,
     slots: tokio::sync::Mutex<Slots>,
     /// The management server's client, under `dynamic_resources`.
     xds: Option<XdsHandle>,
@@ -91,6 +93,7 @@ impl Runtime {
             current: Arc::new(ArcSwap::from_pointee(prepared.generation)),
             stats,
             admin: config.admin.address,
+            node: config.node.clone(),
             slots: tokio::sync::Mutex::new(Slots {
                 next_id: prepared.next_id,
                 ..none

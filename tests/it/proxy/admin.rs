@@ -1,6 +1,7 @@
 //! The admin listener (`/ready`, `/stats/prometheus`, `/clusters`, `/config_dump`) and graceful
 //! drain, in process.
 
+mod control;
 mod drain;
 
 use super::routing::T;

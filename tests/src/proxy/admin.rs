@@ -11,6 +11,17 @@ pub async fn admin_get(admin: SocketAddr, path: &str) -> Reply {
         .unwrap_or_else(|e| panic!("admin GET {path}: {e}"))
 }
 
+/// `POST {path}` (empty body) on the admin listener at `admin`; panics if it cannot be sent.
+pub async fn admin_post(admin: SocketAddr, path: &str) -> Reply {
+    let req = client::request(http::Method::POST, "admin", path, client::body::empty());
+    let mut conn = client::Connection::http1(admin)
+        .await
+        .unwrap_or_else(|e| panic!("admin POST {path}: {e}"));
+    conn.send(req)
+        .await
+        .unwrap_or_else(|e| panic!("admin POST {path}: {e}"))
+}
+
 /// The value of counter `name` with exactly `labels` in `/stats/prometheus`, 0 when not exported
 /// (counters appear on first use). Panics if the series is exported twice.
 pub async fn counter<const N: usize>(admin: SocketAddr, name: &str, labels: [(&str, &str); N]) -> u64 {
