@@ -4,6 +4,7 @@ mod props;
 
 use super::*;
 use http::HeaderName;
+use mesh_core::policy::Percent;
 use tower::ServiceExt;
 use tower_test::mock;
 
@@ -67,8 +68,6 @@ fn trusted(mut req: Request<()>) -> Request<()> {
 fn percent(p: f64) -> Percent {
     Percent::new(p).unwrap()
 }
-
-use mesh_core::policy::Percent;
 
 const CALLER_ID: &str = "caller-chosen-id-42";
 
