@@ -13,14 +13,17 @@
 //!   buckets, fault injection.
 //!
 //! - [`mirror`]: request mirroring (shadowing), fire and forget.
+//! - [`request_id`]: `x-request-id` kept from trusted peers or generated (UUIDv4), and the
+//!   trace-sampling decision derived from it, the same at every hop.
 //!
-//! Still to come (later issues): request IDs, stats, access logs and trace context. Depends on `mesh-core` only.
+//! Still to come (later issues): stats, access logs and trace context. Depends on `mesh-core` only.
 
 pub mod admission;
 pub mod circuit_breaker;
 pub mod fault;
 pub mod mirror;
 pub mod rate_limit;
+pub mod request_id;
 pub mod retry;
 pub mod timeout;
 
