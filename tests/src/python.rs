@@ -55,6 +55,14 @@ async fn run(args: &[&str]) -> Result<String, String> {
     }
 }
 
+/// Parses the Prometheus text in `file` with `prometheus_client` (`tests/python/prom_parse.py`):
+/// one `name type samples` line per metric family, or an `Err` with the parser's complaint.
+pub async fn parse_prometheus(file: &std::path::Path) -> Result<String, String> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/prom_parse.py");
+    let file = file.to_str().ok_or("a non-UTF-8 temp path")?;
+    run(&[script, file]).await
+}
+
 /// Checks that `grpc` and `grpc_health` import.
 pub async fn check_grpcio() -> Result<(), String> {
     run(&["-c", "import grpc, grpc_health.v1.health_pb2_grpc"])

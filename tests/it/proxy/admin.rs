@@ -2,6 +2,7 @@
 //! drain, in process.
 
 mod control;
+mod prometheus;
 mod drain;
 
 use super::routing::T;
