@@ -13,9 +13,12 @@
 //!   buckets, fault injection.
 //!
 //! - [`mirror`]: request mirroring (shadowing), fire and forget.
+//! - [`access_log`]: Envoy-style text or JSON access logs with response flags, to stdout or a
+//!   file through a non-blocking writer, sampled per request.
 //!
-//! Still to come (later issues): request IDs, stats, access logs and trace context. Depends on `mesh-core` only.
+//! Still to come (later issues): request IDs, stats and trace context. Depends on `mesh-core` only.
 
+pub mod access_log;
 pub mod admission;
 pub mod circuit_breaker;
 pub mod fault;
