@@ -44,6 +44,7 @@
 //! sink.flush().await;
 //!
 //! assert_eq!(std::fs::read_to_string(&path)?, "GET /greet?x=1 200 URX 5\n");
+//! assert_eq!((sink.dropped(), sink.errors()), (0, 0));
 //! # std::fs::remove_file(&path)?;
 //! # Ok(())
 //! # }

@@ -36,28 +36,31 @@ struct Counters {
 }
 
 impl Sink {
-    /// Writes to the process's stdout. Must be called inside a tokio runtime.
-    pub fn stdout(capacity: usize) -> Sink {
+    /// Writes to the process's stdout.
+    pub fn stdout(capacity: usize) -> io::Result<Sink> {
         Sink::writer(tokio::io::stdout(), capacity)
     }
 
     /// Appends to `path`, creating it if missing. Opening happens now, so a bad path is a
-    /// configuration error rather than a stream of dropped lines. Must be called inside a
-    /// tokio runtime.
+    /// configuration error rather than a stream of dropped lines.
     pub fn file(path: impl AsRef<Path>, capacity: usize) -> io::Result<Sink> {
         let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(Sink::writer(tokio::fs::File::from_std(file), capacity))
+        Sink::writer(tokio::fs::File::from_std(file), capacity)
     }
 
     /// Writes to any async writer (a socket, a pipe, a test buffer). A zero capacity counts as one.
-    pub fn writer<W>(writer: W, capacity: usize) -> Sink
+    ///
+    /// Every constructor starts the writer task on the current tokio runtime, and fails when
+    /// called outside one rather than panicking as `tokio::spawn` would.
+    pub fn writer<W>(writer: W, capacity: usize) -> io::Result<Sink>
     where
         W: AsyncWrite + Unpin + Send + 'static,
     {
+        let runtime = tokio::runtime::Handle::try_current().map_err(io::Error::other)?;
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let counters = Arc::new(Counters::default());
-        tokio::spawn(run(BufWriter::new(writer), rx, counters.clone()));
-        Sink { tx, counters }
+        runtime.spawn(run(BufWriter::new(writer), rx, counters.clone()));
+        Ok(Sink { tx, counters })
     }
 
     /// Queues one line without waiting; drops and counts it when the queue is full.

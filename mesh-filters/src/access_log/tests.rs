@@ -63,5 +63,5 @@ impl AsyncWrite for Captured {
 /// A sink writing into memory, and the memory.
 fn captured() -> (Sink, Captured) {
     let out = Captured::default();
-    (Sink::writer(out.clone(), 64), out)
+    (Sink::writer(out.clone(), 64).unwrap(), out)
 }

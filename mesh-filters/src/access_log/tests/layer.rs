@@ -171,6 +171,23 @@ async fn an_empty_body_is_logged_even_if_never_polled() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_body_that_reports_its_end_is_complete_without_a_last_poll() {
+    let (svc, mut handle, sink, out) = layered(AccessLogSampling::All);
+    let call = tokio::spawn(svc.oneshot(request("/")));
+    let (_, send) = handle.next_request().await.unwrap();
+    send.send_response(Response::new(full("whole")));
+    let mut body = call.await.unwrap().unwrap().into_body();
+    assert!(body.frame().await.is_some());
+    // hyper stops at `is_end_stream()` and drops the body without polling for `None`.
+    assert!(body.is_end_stream());
+    drop(body);
+    sink.flush().await;
+    let lines = out.lines();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("200 - 0 5 "), "{}", lines[0]);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_failed_inner_service_is_logged_with_code_0() {
     let (svc, mut handle, sink, out) = layered(AccessLogSampling::All);
     let call = tokio::spawn(svc.oneshot(request("/")));

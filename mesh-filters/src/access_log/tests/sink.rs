@@ -30,6 +30,11 @@ async fn the_file_sink_creates_then_appends() {
     std::fs::remove_file(&path).unwrap();
 }
 
+#[test]
+fn outside_a_runtime_a_sink_is_refused_not_a_panic() {
+    assert!(Sink::writer(Captured::default(), 16).is_err());
+}
+
 #[tokio::test]
 async fn a_file_that_cannot_be_opened_is_refused_at_once() {
     let dir = temp_path().with_extension("d");
@@ -41,7 +46,7 @@ async fn a_file_that_cannot_be_opened_is_refused_at_once() {
 async fn dropping_the_last_handle_flushes_everything() {
     let out = Captured::default();
     let gone = out.on_drop();
-    let sink = Sink::writer(out.clone(), 16);
+    let sink = Sink::writer(out.clone(), 16).unwrap();
     let clone = sink.clone();
     sink.write("a\n".into());
     clone.write("b\n".into());
@@ -54,7 +59,7 @@ async fn dropping_the_last_handle_flushes_everything() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_full_queue_drops_and_counts_instead_of_waiting() {
     let out = Captured::default();
-    let sink = Sink::writer(out.clone(), 2);
+    let sink = Sink::writer(out.clone(), 2).unwrap();
     // On one thread the writer task has not run yet: the queue holds two lines, the rest are dropped.
     for n in 0..5 {
         sink.write(format!("{n}\n"));
@@ -88,7 +93,7 @@ impl AsyncWrite for Broken {
 
 #[tokio::test]
 async fn write_errors_are_counted_and_the_sink_keeps_going() {
-    let sink = Sink::writer(Broken, 16);
+    let sink = Sink::writer(Broken, 16).unwrap();
     sink.write("lost\n".into());
     sink.flush().await;
     let after_one = sink.errors();
