@@ -94,11 +94,11 @@ impl Format {
     }
 
     fn operators(&self) -> impl Iterator<Item = &Operator> {
-        let segments: Box<dyn Iterator<Item = &Vec<Segment>>> = match &self.kind {
-            Kind::Text(segments) => Box::new(std::iter::once(segments)),
-            Kind::Json(fields) => Box::new(fields.iter().map(|(_, s)| s)),
+        let lists: Vec<&Vec<Segment>> = match &self.kind {
+            Kind::Text(segments) => vec![segments],
+            Kind::Json(fields) => fields.iter().map(|(_, s)| s).collect(),
         };
-        segments.flatten().filter_map(|s| match s {
+        lists.into_iter().flatten().filter_map(|s| match s {
             Segment::Command { op, .. } => Some(op),
             Segment::Text(_) => None,
         })
