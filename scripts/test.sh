@@ -9,6 +9,12 @@ if ! python3 -c 'import grpc, grpc_health.v1' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check grpcio grpcio-health-checking
 fi
 
+# /stats/prometheus is checked with an independent parser of the format.
+if ! python3 -c 'import prometheus_client' 2>/dev/null; then
+  echo "installing prometheus_client for the Prometheus exposition test" >&2
+  python3 -m pip install --quiet --disable-pip-version-check prometheus_client
+fi
+
 # The registry's Redis store is tested against a real redis-server (its tests fail without one).
 if ! command -v redis-server >/dev/null; then
   echo "installing redis-server for the registry's Redis store tests" >&2

@@ -15,9 +15,12 @@
 //! - [`mirror`]: request mirroring (shadowing), fire and forget.
 //! - [`request_id`]: `x-request-id` kept from trusted peers or generated (UUIDv4), and the
 //!   trace-sampling decision derived from it, the same at every hop.
+//! - [`access_log`]: Envoy-style text or JSON access logs with response flags, to stdout or a
+//!   file through a non-blocking writer, sampled per request.
 //!
-//! Still to come (later issues): stats, access logs and trace context. Depends on `mesh-core` only.
+//! Still to come (later issues): stats and trace context. Depends on `mesh-core` only.
 
+pub mod access_log;
 pub mod admission;
 pub mod circuit_breaker;
 pub mod fault;
