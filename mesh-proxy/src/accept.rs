@@ -7,6 +7,7 @@ use crate::drain;
 use crate::handler::InvalidFilter;
 use crate::reload::{Live, Proto};
 use crate::stats::{Stats, names};
+use futures_util::future::Either;
 use mesh_core::policy::Listener;
 use mesh_filters::rate_limit::{ConnectionLimit, ConnectionPermit, ConnectionRefused, TokenBucket};
 use metrics::Counter;
@@ -93,11 +94,16 @@ pub(crate) async fn accept_loop(listener: TcpListener, mut drain: drain::Watch, 
                     };
                     let _ = tcp.set_nodelay(true);
                     let (drain, live) = (drain.clone(), live.clone());
+                    // Only what the connection needs: holding `state` (and so its router and
+                    // clusters) for a keep-alive connection's life would keep a replaced
+                    // configuration's health checks and pools running.
+                    let connection = match &state.proto {
+                        Proto::Http { server, .. } => Either::Left(server.clone().serve(tcp, peer, drain, live)),
+                        Proto::Tcp(proxy) => Either::Right(proxy.clone().serve(tcp, peer, drain)),
+                    };
+                    drop(state);
                     tokio::spawn(async move {
-                        match &state.proto {
-                            Proto::Http(server) => server.clone().serve(tcp, peer, drain, live).await,
-                            Proto::Tcp(proxy) => proxy.clone().serve(tcp, peer, drain).await,
-                        }
+                        connection.await;
                         // The slot is the connection's until its task ends.
                         drop(permit);
                     });

@@ -18,7 +18,7 @@ use mesh_core::policy::HttpOptions;
 use rustls::ServerConfig;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
@@ -29,7 +29,10 @@ pub(crate) const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// One HTTP listener's connection handling, shared by all its connections.
 #[derive(Debug)]
 pub(crate) struct HttpServer {
-    router: Arc<Router>,
+    /// The router of the configuration this server was built for. Weak: a keep-alive
+    /// connection must not keep an old configuration (its clusters, pools and health
+    /// checks) alive; the configuration in force holds it (see `reload::Proto`).
+    router: Weak<Router>,
     tls: Option<Arc<ServerConfig>>,
     idle_timeout: Option<Duration>,
     request_headers_timeout: Option<Duration>,
@@ -42,10 +45,10 @@ pub(crate) struct HttpServer {
 }
 
 impl HttpServer {
-    pub(crate) fn new(router: Arc<Router>, tls: Option<Arc<ServerConfig>>, options: &HttpOptions) -> Self {
+    pub(crate) fn new(router: &Arc<Router>, tls: Option<Arc<ServerConfig>>, options: &HttpOptions) -> Self {
         let auto = builder(options);
         HttpServer {
-            router,
+            router: Arc::downgrade(router),
             tls,
             idle_timeout: options.idle_timeout,
             request_headers_timeout: options.request_headers_timeout,
@@ -55,10 +58,6 @@ impl HttpServer {
             h2_only: auto.clone().http2_only(),
             auto,
         }
-    }
-
-    pub(crate) fn router(&self) -> &Arc<Router> {
-        &self.router
     }
 
     /// Serves one connection: connection settings from this configuration, and each
@@ -141,7 +140,7 @@ impl HttpServer {
         I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     {
         let mut drain = info.drain.clone();
-        let own = self.router.clone();
+        let built_for = self.router.clone();
         let peer = info.peer;
         let max_head = self.max_request_head;
         let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
@@ -150,15 +149,16 @@ impl HttpServer {
                 req.extensions_mut().insert(ConflictingFraming);
             }
             let too_large = h1 && h1_head_len(&req) > max_head;
-            // Requests follow reloads; once this listener is gone they finish on the
-            // configuration the connection started with while it drains.
-            let router = live.router().unwrap_or_else(|| own.clone());
+            // Requests follow reloads; once this listener is gone, those still arriving
+            // while it drains use its last configuration, if anything still holds it.
+            let router = live.router().or_else(|| built_for.upgrade());
             let info = info.clone();
             async move {
-                if too_large {
-                    return Ok::<_, Infallible>(head_too_large());
+                match router {
+                    _ if too_large => Ok::<_, Infallible>(head_too_large()),
+                    Some(router) => Ok(router.handle(req, &info).await),
+                    None => Ok(crate::handler::local_reply::ProxyError::NoRoute.into_response(false)),
                 }
-                Ok(router.handle(req, &info).await)
             }
         });
         let conn = builder.serve_connection_with_upgrades(io, service);

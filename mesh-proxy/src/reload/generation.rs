@@ -33,7 +33,11 @@ pub(crate) struct ListenerState {
 
 #[derive(Debug)]
 pub(crate) enum Proto {
-    Http(Arc<HttpServer>),
+    /// Connection handling, and the router requests use while this configuration is in force.
+    Http {
+        server: Arc<HttpServer>,
+        router: Arc<Router>,
+    },
     Tcp(Arc<TcpProxy>),
 }
 
@@ -69,7 +73,7 @@ impl Live {
     /// the router they had).
     pub(crate) fn router(&self) -> Option<Arc<Router>> {
         match &self.current.load().listener(self.slot)?.proto {
-            Proto::Http(server) => Some(server.router().clone()),
+            Proto::Http { router, .. } => Some(router.clone()),
             Proto::Tcp(_) => None,
         }
     }

@@ -74,11 +74,9 @@ pub(crate) fn state(
         ListenerKind::Http(h) => {
             let filters = handler::RouteFilters::build(&l.name, h, stats)?;
             let router = handler::Router::new(h.clone(), filters, upstreams.clone(), stats.listener(&l.name));
-            Proto::Http(Arc::new(listener::HttpServer::new(
-                Arc::new(router),
-                tls,
-                &h.options,
-            )))
+            let router = Arc::new(router);
+            let server = Arc::new(listener::HttpServer::new(&router, tls, &h.options));
+            Proto::Http { server, router }
         }
         ListenerKind::Tcp(t) => Proto::Tcp(Arc::new(tcp::TcpProxy {
             upstreams: upstreams.clone(),

@@ -2,8 +2,8 @@
 //! drain, in process.
 
 mod control;
-mod prometheus;
 mod drain;
+mod prometheus;
 
 use super::routing::T;
 use http::StatusCode;

@@ -262,3 +262,30 @@ async fn an_unchanged_cluster_keeps_its_hosts_and_admin_cannot_move() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_removed_cluster_stops_its_health_checks_though_old_connections_stay_open() {
+    within(T, async {
+        let (a, b) = (Http::start("a").await, Http::start("b").await);
+        let probed = mesh_tests::backend::TcpEcho::start().await;
+        let checked = format!(
+            "  - name: probed\n    endpoints: [ {{ address: \"{}\" }} ]\n    health_checks:\n      \
+             - {{ interval: 50ms, timeout: 1s, unhealthy_threshold: 1, healthy_threshold: 1, tcp_health_check: {{}} }}\n",
+            probed.addr()
+        );
+        let with = format!("{}{checked}", yaml(&a, &b, false, "5s", false));
+        let (proxy, addr) = proxy::start_with_listener(&with, "web").await;
+        let mut kept = Connection::http1(addr).await.unwrap();
+        assert_eq!(kept.get("site.test", "/").await.unwrap().status, 200);
+        eventually(Duration::from_secs(5), "the cluster is being checked", || async { probed.connections() >= 2 })
+            .await;
+
+        proxy.reload(&config(&yaml(&a, &b, false, "5s", false))).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let after = probed.connections();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(probed.connections(), after, "no checks of a removed cluster (10 would have run)");
+        assert_eq!(kept.get("site.test", "/").await.unwrap().status, 200, "the old connection serves on");
+    })
+    .await;
+}

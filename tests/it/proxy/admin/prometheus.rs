@@ -31,10 +31,19 @@ async fn the_exposition_parses_with_prometheus_client() {
         let b1 = Http::start("b1").await;
         let (proxy, addr) = proxy::start_with_listener(&fill(YAML, &[("B1", b1.addr())]), "web").await;
         for i in 0..5 {
-            assert_eq!(client::get(addr, "a.test", &format!("/api/{i}")).await.unwrap().status, 200);
+            assert_eq!(
+                client::get(addr, "a.test", &format!("/api/{i}"))
+                    .await
+                    .unwrap()
+                    .status,
+                200
+            );
         }
         b1.fail_next(2, 503);
-        assert_eq!(client::get(addr, "a.test", "/api/fail").await.unwrap().status, 503);
+        assert_eq!(
+            client::get(addr, "a.test", "/api/fail").await.unwrap().status,
+            503
+        );
         assert_eq!(client::get(addr, "a.test", "/nowhere").await.unwrap().status, 404);
 
         let text = admin_get(proxy.admin_addr(), "/stats/prometheus").await.text();
@@ -49,7 +58,9 @@ async fn the_exposition_parses_with_prometheus_client() {
             ("mesh_cluster_membership_healthy", "gauge"),
         ] {
             assert!(
-                families.lines().any(|l| l.starts_with(&format!("{family} {kind} "))),
+                families
+                    .lines()
+                    .any(|l| l.starts_with(&format!("{family} {kind} "))),
                 "{family} ({kind}) missing from:\n{families}"
             );
         }
