@@ -9,7 +9,7 @@ use crate::body::{ProxyBody, full};
 use http::{HeaderValue, Response, StatusCode};
 use mesh_core::BoxError;
 
-pub(crate) static RESPONSE_FLAGS: http::HeaderName = http::HeaderName::from_static("x-mesh-response-flags");
+pub(crate) use mesh_filters::access_log::RESPONSE_FLAGS_HEADER as RESPONSE_FLAGS;
 
 /// Why the proxy answered a request itself.
 #[derive(Debug, thiserror::Error)]
