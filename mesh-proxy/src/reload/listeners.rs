@@ -1,7 +1,7 @@
 //! Listener slots: a bound socket and its accept loop, kept across reloads while a
 //! listener of the same name and address (or, for a fixed port, the same address) stays.
 
-use super::generation::{ListenerState, Proto};
+use super::generation::{Generation, ListenerState, Proto};
 use crate::accept::Admission;
 use crate::stats::Stats;
 use crate::{StartError, drain, handler, listener, tcp, tls};
@@ -13,8 +13,8 @@ use tokio::net::TcpListener;
 /// A listening socket with its own drain, so a reload can drain one listener alone.
 #[derive(Debug)]
 pub(crate) struct Slot {
+    /// Its listener's state in a [`Generation`] is `listeners[id]` (which also names it).
     pub(crate) id: usize,
-    pub(crate) name: String,
     /// As configured (port 0 stays 0), to match the next configuration's listeners.
     pub(crate) configured: SocketAddr,
     pub(crate) bound: SocketAddr,
@@ -24,15 +24,27 @@ pub(crate) struct Slot {
 /// A slot a reload binds, started only once its generation is in force.
 #[derive(Debug)]
 pub(crate) struct NewSlot {
+    pub(crate) name: String,
     pub(crate) slot: Slot,
     pub(crate) socket: TcpListener,
     pub(crate) watch: drain::Watch,
 }
 
-/// Which existing slot `l` keeps: the same name and address, else the same fixed address.
-pub(crate) fn matching<'a>(slots: &'a [Slot], taken: &[usize], l: &Listener) -> Option<&'a Slot> {
+/// Which existing slot `l` keeps: the same name (in the configuration in force) and
+/// address, else the same fixed address.
+pub(crate) fn matching<'a>(
+    slots: &'a [Slot],
+    in_force: Option<&Generation>,
+    taken: &[usize],
+    l: &Listener,
+) -> Option<&'a Slot> {
     let free = |s: &&Slot| !taken.contains(&s.id);
-    let same = |s: &&Slot| s.name == l.name && s.configured == l.address;
+    let named = |s: &Slot| {
+        in_force
+            .and_then(|g| g.listener(s.id))
+            .is_some_and(|st| st.name == l.name)
+    };
+    let same = |s: &&Slot| named(s) && s.configured == l.address;
     let fixed = |s: &&Slot| s.configured == l.address && l.address.port() != 0;
     let found = slots.iter().filter(free).find(same);
     found.or_else(|| slots.iter().filter(free).find(fixed))

@@ -162,9 +162,12 @@ impl Runtime {
             .dynamic_resources
             .as_ref()
             .map_or(WARMING_TIMEOUT, |d| d.ads.initial_fetch_timeout);
+        // One deadline for all of them: the reload waits at most `timeout`, however many
+        // new clusters are still cold.
+        let deadline = tokio::time::Instant::now() + timeout;
         for mut sets in warming {
             let answered = sets.wait_for(|s| s.version.is_some());
-            if tokio::time::timeout(timeout, answered).await.is_err() {
+            if tokio::time::timeout_at(deadline, answered).await.is_err() {
                 tracing::warn!("a new cluster's discovery has not answered; applying the reload anyway");
             }
         }
@@ -175,18 +178,16 @@ impl Runtime {
             next_id,
         } = prepared;
         self.current.store(Arc::new(generation));
-        let current = self.current.load();
         let (mut open, removed): (Vec<Slot>, Vec<Slot>) = std::mem::take(&mut slots.open)
             .into_iter()
             .partition(|s| kept.contains(&s.id));
         for slot in removed {
-            tracing::info!(listener = %slot.name, "listener removed; draining");
+            let name = previous
+                .listener(slot.id)
+                .map(|l| l.name.as_str())
+                .unwrap_or_default();
+            tracing::info!(listener = name, "listener removed; draining");
             tokio::spawn(slot.drain.drain(config.drain_timeout));
-        }
-        for slot in &mut open {
-            if let Some(state) = current.listener(slot.id) {
-                slot.name.clone_from(&state.name);
-            }
         }
         open.extend(self.open(bound));
         *slots = Slots {
@@ -202,7 +203,7 @@ impl Runtime {
         bound
             .into_iter()
             .map(|new| {
-                tracing::info!(listener = %new.slot.name, address = %new.slot.bound, "listening");
+                tracing::info!(listener = %new.name, address = %new.slot.bound, "listening");
                 let live = Live {
                     current: self.current.clone(),
                     slot: new.slot.id,

@@ -37,7 +37,7 @@ pub(super) async fn prepare(
     let mut states: Vec<(usize, ListenerState)> = Vec::with_capacity(config.listeners.len());
     let (mut kept, mut bound, mut next_id) = (Vec::new(), Vec::new(), slots.next_id);
     for l in &config.listeners {
-        let state = match listeners::matching(&slots.open, &kept, l) {
+        let state = match listeners::matching(&slots.open, previous, &kept, l) {
             Some(slot) => {
                 kept.push(slot.id);
                 let admission = previous.and_then(|g| g.listener(slot.id)?.admission.as_ref());
@@ -52,12 +52,17 @@ pub(super) async fn prepare(
                 let (signal, watch) = drain::channel();
                 let slot = Slot {
                     id: next_id,
-                    name: l.name.clone(),
                     configured: l.address,
                     bound: local,
                     drain: signal,
                 };
-                bound.push(NewSlot { slot, socket, watch });
+                let name = l.name.clone();
+                bound.push(NewSlot {
+                    name,
+                    slot,
+                    socket,
+                    watch,
+                });
                 next_id += 1;
                 (next_id - 1, state)
             }

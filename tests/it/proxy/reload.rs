@@ -289,3 +289,23 @@ async fn a_removed_cluster_stops_its_health_checks_though_old_connections_stay_o
     })
     .await;
 }
+
+#[tokio::test]
+async fn cold_new_clusters_hold_a_reload_for_one_warming_timeout_not_one_each() {
+    within(T, async {
+        let (a, b) = (Http::start("a").await, Http::start("b").await);
+        let (proxy, addr) = proxy::start_with_listener(&yaml(&a, &b, false, "5s", false), "web").await;
+        // Three clusters whose registry never answers (nothing listens on port 1).
+        let cold: String = (1..=3)
+            .map(|i| format!("  - {{ name: cold{i}, discovery: {{ registry: {{ address: \"127.0.0.1:1\", service: s{i} }} }} }}\n"))
+            .collect();
+        let started = std::time::Instant::now();
+        let version = proxy.reload(&config(&format!("{}{cold}", yaml(&a, &b, false, "5s", false)))).await.unwrap();
+        let took = started.elapsed();
+        assert_eq!(version, 2);
+        assert!(took >= Duration::from_secs(14), "it waited for warming ({took:?})");
+        assert!(took < Duration::from_secs(30), "one 15 s warming deadline for all three, not 45 s ({took:?})");
+        assert_eq!(client::get(addr, "site.test", "/").await.unwrap().status, 200);
+    })
+    .await;
+}
