@@ -221,12 +221,6 @@ async fn backend_of(addr: SocketAddr, path: &str) -> Option<String> {
     (reply.status == 200).then(|| reply.header("x-backend").unwrap_or_default().to_owned())
 }
 
-async fn version(proxy: &mesh_proxy::Running) -> String {
-    let dump: serde_json::Value =
-        serde_json::from_slice(&admin_get(proxy.admin_addr(), "/config_dump").await.body).unwrap();
-    dump["version_info"].as_str().unwrap_or_default().to_owned()
-}
-
 #[tokio::test]
 async fn a_management_server_drives_listeners_routes_clusters_and_endpoints() {
     within(T, async {
@@ -260,14 +254,14 @@ async fn a_management_server_drives_listeners_routes_clusters_and_endpoints() {
         let ingress = proxy.listener_addr("ingress").unwrap();
 
         // Endpoints move without a new configuration.
-        let before = version(&proxy).await;
+        let before = proxy.config_version();
         world.assignments = vec![assignment("web", &[b.addr()])];
         world.publish(&cache);
         eventually(WAIT, "the new endpoint serves", || async {
             backend_of(ingress, "/x").await.as_deref() == Some("b")
         })
         .await;
-        assert_eq!(version(&proxy).await, before, "an EDS update is not a reload");
+        assert_eq!(proxy.config_version(), before, "an EDS update is not a reload");
 
         // A cluster mesh cannot take is NACKed whole; the clusters in force keep serving.
         let nacks = server.stats().nacks();
@@ -280,7 +274,7 @@ async fn a_management_server_drives_listeners_routes_clusters_and_endpoints() {
         })
         .await;
         assert_eq!(backend_of(ingress, "/x").await.as_deref(), Some("b"));
-        assert_eq!(version(&proxy).await, before);
+        assert_eq!(proxy.config_version(), before);
         world.clusters.pop();
 
         // Routes naming a cluster that does not exist (yet) wait; the routes in force serve.

@@ -15,24 +15,28 @@ pub struct EdsSets(Arc<Mutex<HashMap<String, watch::Sender<Arc<EndpointSet>>>>>)
 impl EdsSets {
     /// Follows the assignment `service_name`.
     pub fn subscribe(&self, service_name: &str) -> watch::Receiver<Arc<EndpointSet>> {
-        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        map.entry(service_name.to_owned())
-            .or_insert_with(|| watch::channel(Arc::new(EndpointSet::default())).0)
-            .subscribe()
+        self.with(service_name, watch::Sender::subscribe)
     }
 
     /// Publishes `set` for `service_name` when it differs from the current one.
     pub fn publish(&self, service_name: &str, set: EndpointSet) {
+        self.with(service_name, |sender| {
+            sender.send_if_modified(|current| {
+                let changed = **current != set;
+                if changed {
+                    *current = Arc::new(set);
+                }
+                changed
+            })
+        });
+    }
+
+    /// `f` on the sender for `service_name`, made (not yet warm) if it is new.
+    fn with<T>(&self, service_name: &str, f: impl FnOnce(&watch::Sender<Arc<EndpointSet>>) -> T) -> T {
         let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let sender = map
             .entry(service_name.to_owned())
             .or_insert_with(|| watch::channel(Arc::new(EndpointSet::default())).0);
-        sender.send_if_modified(|current| {
-            let changed = **current != set;
-            if changed {
-                *current = Arc::new(set);
-            }
-            changed
-        });
+        f(sender)
     }
 }
