@@ -113,7 +113,9 @@ impl Running {
 
     /// Puts `config` in force without dropping a request (see the `reload` module), or
     /// refuses it, logged and counted, and keeps the configuration in force. Returns the
-    /// new version.
+    /// new version. Under `dynamic_resources` the file's static part is handed to the xDS
+    /// client, which merges and applies it shortly after; the version returned is then the
+    /// one still in force.
     pub async fn reload(&self, config: &Bootstrap) -> Result<u64, ReloadError> {
         self.runtime.reload(config).await
     }
