@@ -10,12 +10,14 @@
 //! Shapes compare with `PartialEq` so that the xDS mapping (which produces them from Envoy's
 //! resources) can tell an unchanged resource from a changed one, and tests can assert exact shapes.
 
+mod access_log;
 mod discovery;
 mod health;
 mod lb;
 mod resilience;
 mod route;
 
+pub use access_log::*;
 pub use discovery::*;
 pub use health::*;
 pub use lb::*;
@@ -117,6 +119,15 @@ pub struct Listener {
     pub max_connections: Option<u32>,
     /// New connections per time (Envoy's `envoy.filters.network.local_ratelimit`).
     pub connection_rate_limit: Option<TokenBucket>,
+    /// HTTP listeners: give requests without a usable `x-request-id` a new UUIDv4. Default true.
+    pub generate_request_id: Option<bool>,
+    /// HTTP listeners: keep `x-request-id` from untrusted peers too. Default false.
+    pub preserve_external_request_id: Option<bool>,
+    /// HTTP listeners: copy the request ID onto every response. Default false.
+    pub always_set_request_id_in_response: Option<bool>,
+    /// HTTP listeners: access logs, each with its destination, format and sampling.
+    #[serde(default)]
+    pub access_log: Vec<AccessLog>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]

@@ -73,6 +73,9 @@ pub struct HttpOptions {
     /// Requests per time for requests whose route and virtual host set no
     /// `local_rate_limit`: the most specific bucket applies. `None`: no limit.
     pub local_rate_limit: Option<super::TokenBucket>,
+    pub request_id: super::RequestIdOptions,
+    /// Every access log of the listener, in order; empty: none.
+    pub access_log: Vec<super::AccessLog>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -139,6 +142,16 @@ pub(crate) fn build(
                 ("http2_protocol_options", raw.http2_protocol_options.is_some()),
                 ("trusted_cidrs", !raw.trusted_cidrs.is_empty()),
                 ("local_rate_limit", raw.local_rate_limit.is_some()),
+                ("generate_request_id", raw.generate_request_id.is_some()),
+                (
+                    "preserve_external_request_id",
+                    raw.preserve_external_request_id.is_some(),
+                ),
+                (
+                    "always_set_request_id_in_response",
+                    raw.always_set_request_id_in_response.is_some(),
+                ),
+                ("access_log", !raw.access_log.is_empty()),
             ];
             for (key, set) in http_only {
                 if set {
@@ -228,6 +241,8 @@ fn options(raw: &config::Listener, path: &Path, issues: &mut Issues) -> HttpOpti
     HttpOptions {
         trusted_cidrs,
         local_rate_limit,
+        request_id: super::request_id::build(raw),
+        access_log: super::access_log::build(&raw.access_log, &path.key("access_log"), issues),
         max_request_headers_bytes: kb as usize * 1024,
         max_headers_count: count as usize,
         request_headers_timeout: issues.timeout(

@@ -5,6 +5,7 @@
 //! are known good (addresses parse, durations are positive where they must be,
 //! cluster references resolve), so the data path never re-validates.
 
+pub mod access_log;
 mod cidr;
 mod circuit_breaker;
 mod cluster;
@@ -20,6 +21,7 @@ mod mirror;
 mod outlier;
 mod percent;
 mod rate_limit;
+mod request_id;
 mod retry;
 mod retry_on;
 mod route;
@@ -28,6 +30,7 @@ mod route_build;
 mod route_match_build;
 mod serde_helpers;
 
+pub use access_log::{AccessLog, LogPath};
 pub use cidr::{Cidr, InvalidCidr};
 pub use circuit_breaker::{CircuitBreakers, RetryBudget, RoutingPriority, Thresholds};
 pub use cluster::*;
@@ -43,6 +46,7 @@ pub use mirror::MirrorPolicy;
 pub use outlier::*;
 pub use percent::Percent;
 pub use rate_limit::TokenBucket;
+pub use request_id::RequestIdOptions;
 pub use retry::*;
 pub use retry_on::{Condition, RetryOn};
 pub use route::*;

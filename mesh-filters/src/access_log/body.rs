@@ -11,18 +11,27 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
 
 pin_project! {
-    /// A request body that counts the bytes read from it (`%BYTES_RECEIVED%`).
+    /// A request body that counts the bytes read from it (`%BYTES_RECEIVED%`) when the request
+    /// is logged.
     #[derive(Debug)]
     pub struct RequestBody<B> {
         #[pin]
         inner: B,
-        received: Arc<AtomicU64>,
+        received: Option<Arc<AtomicU64>>,
     }
 }
 
 impl<B> RequestBody<B> {
-    pub(crate) fn new(inner: B, received: Arc<AtomicU64>) -> Self {
+    pub(crate) fn new(inner: B, received: Option<Arc<AtomicU64>>) -> Self {
         Self { inner, received }
+    }
+
+    pub fn get_ref(&self) -> &B {
+        &self.inner
+    }
+
+    pub fn get_mut(&mut self) -> &mut B {
+        &mut self.inner
     }
 }
 
@@ -36,11 +45,10 @@ impl<B: Body> Body for RequestBody<B> {
     ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
         let this = self.project();
         let frame = ready!(this.inner.poll_frame(cx));
-        if let Some(Ok(frame)) = &frame
+        if let (Some(Ok(frame)), Some(received)) = (&frame, this.received)
             && let Some(data) = frame.data_ref()
         {
-            this.received
-                .fetch_add(data.remaining() as u64, Ordering::Relaxed);
+            received.fetch_add(data.remaining() as u64, Ordering::Relaxed);
         }
         Poll::Ready(frame)
     }

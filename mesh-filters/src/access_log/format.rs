@@ -1,31 +1,18 @@
 //! [`Format`]: a compiled text or JSON access log format, and how it renders an [`Entry`].
 
 use super::entry::{Entry, protocol_name};
-use super::error::FormatError;
-use super::operator::{HeaderRef, Operator};
-use super::parse::{self, Segment};
 use super::time::rfc3339_millis;
 use http::{HeaderMap, HeaderName};
+use mesh_core::policy::access_log::{FormatError, FormatKind, HeaderRef, LogFormat, Operator, Segment};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-/// Envoy's default access log format, with mesh's upstream service-time header.
-pub const ENVOY_DEFAULT: &str = "[%START_TIME%] \"%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% \
-%PROTOCOL%\" %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% \
-%RESP(X-MESH-UPSTREAM-SERVICE-TIME)% \"%REQ(X-FORWARDED-FOR)%\" \"%REQ(USER-AGENT)%\" \
-\"%REQ(X-REQUEST-ID)%\" \"%REQ(:AUTHORITY)%\" \"%UPSTREAM_HOST%\"\n";
-
-/// A compiled access log format: text (Envoy's `text_format`) or JSON (`json_format`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A compiled text or JSON access log format (mesh-core's [`LogFormat`], which configuration
+/// validation compiles), and how it renders an [`Entry`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Format {
-    kind: Kind,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Kind {
-    Text(Vec<Segment>),
-    Json(Vec<(String, Vec<Segment>)>),
+    compiled: LogFormat,
 }
 
 /// One rendered command before it is spelled as text or JSON.
@@ -35,51 +22,35 @@ enum Value<'a> {
     Number(u64),
 }
 
+impl From<LogFormat> for Format {
+    fn from(compiled: LogFormat) -> Self {
+        Format { compiled }
+    }
+}
+
 impl Format {
     /// Compiles a text format; errors name the byte position of the bad command.
     pub fn parse(text: &str) -> Result<Format, FormatError> {
-        let segments = parse::segments(text).map_err(|(position, reason)| FormatError {
-            key: None,
-            position,
-            reason,
-        })?;
-        Ok(Format {
-            kind: Kind::Text(segments),
-        })
+        LogFormat::parse(text).map(Format::from)
     }
 
     /// Compiles a JSON format: one object per line, each value a format string. A value that is
     /// a single numeric command (`%RESPONSE_CODE%`, `%BYTES_SENT%`, `%DURATION%` ...) renders
     /// as a JSON number, a single missing value as `null`, anything else as a string.
     pub fn json(fields: BTreeMap<String, String>) -> Result<Format, FormatError> {
-        let fields = fields
-            .into_iter()
-            .map(|(key, text)| match parse::segments(&text) {
-                Ok(segments) => Ok((key, segments)),
-                Err((position, reason)) => Err(FormatError {
-                    key: Some(key),
-                    position,
-                    reason,
-                }),
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Format {
-            kind: Kind::Json(fields),
-        })
+        LogFormat::json(fields).map(Format::from)
     }
 
-    /// Envoy's default text format ([`ENVOY_DEFAULT`]).
+    /// Envoy's default text format ([`ENVOY_DEFAULT`](super::ENVOY_DEFAULT)).
     pub fn envoy_default() -> Format {
-        Format {
-            kind: Kind::Text(parse::segments(ENVOY_DEFAULT).unwrap_or_default()),
-        }
+        Format::from(LogFormat::envoy_default())
     }
 
     /// One line, ending in `\n` (added when a text format lacks it).
     pub fn render(&self, entry: &Entry) -> String {
-        let mut line = match &self.kind {
-            Kind::Text(segments) => text(segments, entry),
-            Kind::Json(fields) => {
+        let mut line = match self.compiled.kind() {
+            FormatKind::Text(segments) => text(segments, entry),
+            FormatKind::Json(fields) => {
                 let object = fields
                     .iter()
                     .map(|(key, segments)| (key.clone(), json_value(segments, entry)))
@@ -94,9 +65,9 @@ impl Format {
     }
 
     fn operators(&self) -> impl Iterator<Item = &Operator> {
-        let lists: Vec<&Vec<Segment>> = match &self.kind {
-            Kind::Text(segments) => vec![segments],
-            Kind::Json(fields) => fields.iter().map(|(_, s)| s).collect(),
+        let lists: Vec<&Vec<Segment>> = match self.compiled.kind() {
+            FormatKind::Text(segments) => vec![segments],
+            FormatKind::Json(fields) => fields.iter().map(|(_, s)| s).collect(),
         };
         lists.into_iter().flatten().filter_map(|s| match s {
             Segment::Command { op, .. } => Some(op),
@@ -124,12 +95,6 @@ impl Format {
             }
         }
         names
-    }
-}
-
-impl Default for Format {
-    fn default() -> Self {
-        Format::envoy_default()
     }
 }
 

@@ -52,12 +52,9 @@
 
 mod body;
 mod entry;
-mod error;
 mod extensions;
 mod format;
 pub mod future;
-mod operator;
-mod parse;
 mod record;
 mod sampling;
 mod sink;
@@ -67,35 +64,32 @@ mod time;
 
 pub use body::{RequestBody, ResponseBody};
 pub use entry::Entry;
-pub use error::{FormatError, Reason};
 pub use extensions::{
     DownstreamAddress, RESPONSE_FLAGS_HEADER, ResponseFlags, UpstreamCluster, UpstreamHost,
 };
-pub use format::{ENVOY_DEFAULT, Format};
+pub use format::Format;
+pub use mesh_core::policy::access_log::{ENVOY_DEFAULT, FormatError, Reason};
+pub use record::{AccessLogs, MAX_LOGS, Record};
 pub use sampling::AccessLogSampling;
 pub use sink::{DEFAULT_CAPACITY, Sink};
 
 use future::ResponseFuture;
 use http_body::Body;
-use record::{Record, Shared};
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use tower::{Layer, Service};
 
-/// Writes one access log line per (sampled) request; see the [module docs](self).
+/// Writes one access log line per (sampled) request and log; see the [module docs](self).
 #[derive(Debug, Clone)]
 pub struct AccessLog<S> {
     inner: S,
-    shared: Arc<Shared>,
-    sampling: AccessLogSampling,
+    logs: AccessLogs,
 }
 
 impl<S> AccessLog<S> {
     pub fn new(inner: S, format: Format, sink: Sink, sampling: AccessLogSampling) -> Self {
         Self {
             inner,
-            shared: Arc::new(Shared::new(format, sink)),
-            sampling,
+            logs: AccessLogs::new([(format, sink, sampling)]),
         }
     }
 
@@ -127,36 +121,34 @@ where
 
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
         let (parts, body) = req.into_parts();
-        let received = Arc::default();
-        let record = if self.sampling.sampled(&parts) {
-            Record::start(self.shared.clone(), &parts, Arc::clone(&received))
-        } else {
-            Record::off()
-        };
-        let req = http::Request::from_parts(parts, RequestBody::new(body, received));
+        let record = self.logs.start(&parts);
+        let req = http::Request::from_parts(parts, record.request_body(body));
         ResponseFuture::new(self.inner.call(req), record)
     }
 }
 
-/// Builds [`AccessLog`]s that share one format and one sink.
+/// Builds [`AccessLog`]s that share their logs (formats and sinks).
 #[derive(Debug, Clone)]
 pub struct AccessLogLayer {
-    shared: Arc<Shared>,
-    sampling: AccessLogSampling,
+    logs: AccessLogs,
 }
 
 impl AccessLogLayer {
     /// Logs every request; see [`AccessLogLayer::sampling`].
     pub fn new(format: Format, sink: Sink) -> Self {
         Self {
-            shared: Arc::new(Shared::new(format, sink)),
-            sampling: AccessLogSampling::All,
+            logs: AccessLogs::new([(format, sink, AccessLogSampling::All)]),
         }
     }
 
-    /// Logs only the requests `sampling` picks.
+    /// Several logs, each with its own sampling.
+    pub fn from_logs(logs: AccessLogs) -> Self {
+        Self { logs }
+    }
+
+    /// Logs only the requests `sampling` picks (in every log of this layer).
     pub fn sampling(mut self, sampling: AccessLogSampling) -> Self {
-        self.sampling = sampling;
+        self.logs = self.logs.with_sampling(&sampling);
         self
     }
 }
@@ -167,8 +159,7 @@ impl<S> Layer<S> for AccessLogLayer {
     fn layer(&self, inner: S) -> Self::Service {
         AccessLog {
             inner,
-            shared: self.shared.clone(),
-            sampling: self.sampling.clone(),
+            logs: self.logs.clone(),
         }
     }
 }

@@ -69,7 +69,7 @@ pub use policy::{RequestIdPolicy, X_REQUEST_ID};
 pub use sampling::sampled;
 
 use future::ResponseFuture;
-use http::{HeaderValue, Request, Response};
+use http::{HeaderName, HeaderValue, Request, Response};
 use mesh_core::BoxError;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -115,17 +115,6 @@ impl<S> RequestId<S> {
     pub fn into_inner(self) -> S {
         self.inner
     }
-
-    /// The ID this request goes on with, when the layer vouches for one.
-    fn choose<B>(&self, req: &Request<B>) -> Option<HeaderValue> {
-        let trusted = self.policy.preserve_external || req.extensions().get::<TrustedPeer>().is_some();
-        let present = req.headers().get(&self.policy.header);
-        match present {
-            Some(value) if trusted && id::is_acceptable(value) => Some(value.clone()),
-            _ if self.policy.generate => Some(id::generate()),
-            _ => None,
-        }
-    }
 }
 
 impl<S, ReqB, ResB> Service<Request<ReqB>> for RequestId<S>
@@ -142,21 +131,37 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqB>) -> Self::Future {
-        let chosen = self.choose(&req);
-        let sampled = chosen
-            .as_ref()
-            .is_some_and(|id| sampled(id.as_bytes(), self.policy.sampling));
-        req.extensions_mut().insert(Sampled(sampled));
-        let mut echo = None;
-        if let Some(id) = chosen {
-            // `insert` drops every other value: the upstream must see one ID, not a list.
-            req.headers_mut().insert(self.policy.header.clone(), id.clone());
-            if self.policy.echo_in_response {
-                echo = Some((self.policy.header.clone(), id.clone()));
-            }
-            req.extensions_mut().insert(RequestIdValue(id));
-        }
+        let echo = assign(&self.policy, &mut req);
         ResponseFuture::new(self.inner.call(req), echo)
+    }
+}
+
+/// What the layer does to a request, for a caller that is not a tower stack (a proxy's
+/// handler): chooses the ID, writes it as the header's only value, inserts [`RequestIdValue`]
+/// and [`Sampled`]. Returns the header and value to echo on the response, when configured.
+pub fn assign<B>(policy: &RequestIdPolicy, req: &mut Request<B>) -> Option<(HeaderName, HeaderValue)> {
+    let chosen = choose(policy, req);
+    let sampled = chosen
+        .as_ref()
+        .is_some_and(|id| sampled(id.as_bytes(), policy.sampling));
+    req.extensions_mut().insert(Sampled(sampled));
+    let id = chosen?;
+    // `insert` drops every other value: the upstream must see one ID, not a list.
+    req.headers_mut().insert(policy.header.clone(), id.clone());
+    let echo = policy
+        .echo_in_response
+        .then(|| (policy.header.clone(), id.clone()));
+    req.extensions_mut().insert(RequestIdValue(id));
+    echo
+}
+
+/// The ID this request goes on with, when the policy vouches for one.
+fn choose<B>(policy: &RequestIdPolicy, req: &Request<B>) -> Option<HeaderValue> {
+    let trusted = policy.preserve_external || req.extensions().get::<TrustedPeer>().is_some();
+    match req.headers().get(&policy.header) {
+        Some(value) if trusted && id::is_acceptable(value) => Some(value.clone()),
+        _ if policy.generate => Some(id::generate()),
+        _ => None,
     }
 }
 

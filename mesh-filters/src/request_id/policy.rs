@@ -1,7 +1,7 @@
 //! What the request-ID layer does: Envoy's HTTP connection manager knobs plus the sampling share.
 
 use http::HeaderName;
-use mesh_core::policy::Percent;
+use mesh_core::policy::{Percent, RequestIdOptions};
 
 /// The header a request ID travels in, by default.
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -42,6 +42,18 @@ impl Default for RequestIdPolicy {
             // 1.0 is within 0..=100, so the fallback is never taken; `Percent` has no
             // const constructor outside mesh-core. A test pins the default at 1%.
             sampling: Percent::new(1.0).unwrap_or(Percent::ZERO),
+        }
+    }
+}
+
+impl From<RequestIdOptions> for RequestIdPolicy {
+    /// A listener's configured knobs, with the default header and sampling share.
+    fn from(options: RequestIdOptions) -> Self {
+        RequestIdPolicy {
+            generate: options.generate,
+            preserve_external: options.preserve_external,
+            echo_in_response: options.always_set_in_response,
+            ..RequestIdPolicy::default()
         }
     }
 }

@@ -8,7 +8,7 @@ use super::operator::{self, Operator};
 
 /// One piece of a compiled format string.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Segment {
+pub enum Segment {
     Text(String),
     Command { op: Operator, max_len: Option<usize> },
 }

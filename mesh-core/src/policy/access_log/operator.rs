@@ -5,7 +5,7 @@ use http::HeaderName;
 
 /// One command operator, validated at parse time so rendering never fails.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Operator {
+pub enum Operator {
     StartTime,
     Req(Header),
     Resp(Header),
@@ -24,20 +24,20 @@ pub(crate) enum Operator {
 
 /// `X?Y`: the first header that is present wins.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Header {
-    pub(crate) main: HeaderRef,
-    pub(crate) alt: Option<HeaderRef>,
+pub struct Header {
+    pub main: HeaderRef,
+    pub alt: Option<HeaderRef>,
 }
 
 impl Header {
-    pub(crate) fn refs(&self) -> impl Iterator<Item = &HeaderRef> {
+    pub fn refs(&self) -> impl Iterator<Item = &HeaderRef> {
         std::iter::once(&self.main).chain(self.alt.as_ref())
     }
 }
 
 /// A header name, or one of the HTTP/2 pseudo-headers that mesh keeps outside the header map.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum HeaderRef {
+pub enum HeaderRef {
     Method,
     Path,
     Authority,
