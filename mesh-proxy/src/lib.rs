@@ -81,6 +81,9 @@ pub enum StartError {
     /// A valid key this proxy cannot honour yet; refusing beats silently ignoring it.
     #[error("{scope}: {key} is valid configuration but this proxy does not enforce it yet")]
     NotEnforced { scope: String, key: &'static str },
+    /// An access log's file could not be opened for appending.
+    #[error("access log {path:?}: {source}")]
+    AccessLog { path: String, source: std::io::Error },
 }
 
 /// A started proxy. Dropping it leaves the proxy running until the runtime stops;

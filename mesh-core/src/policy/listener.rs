@@ -29,6 +29,11 @@ pub struct Listener {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "protocol", rename_all = "lowercase")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per configured listener, built once per configuration; boxing would only add a \
+              pointer chase"
+)]
 pub enum ListenerKind {
     Http(HttpListener),
     Tcp(TcpProxy),

@@ -17,13 +17,14 @@ use http::{HeaderValue, Request, Response, Uri, Version};
 use http_body::Body;
 use mesh_core::BoxError;
 use mesh_core::policy::RoutingPriority;
+use mesh_filters::access_log::UpstreamHost;
 use mesh_filters::retry::{AttemptHost, ErrorClass, PreviousHosts};
 use mesh_health::RequestResult;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::task::{Context, Poll};
 use tokio::time::Instant;
 
@@ -44,6 +45,8 @@ pub(crate) struct Plan {
     /// Set by the router when the route timeout fired, so that the try it abandons is
     /// recorded as a timeout against its host.
     pub(crate) timed_out: AtomicBool,
+    /// Tries started, so the router can tell retries exhausted (Envoy's `URX`).
+    pub(crate) tries: AtomicU32,
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +84,7 @@ impl Attempt {
         B::Error: Into<BoxError>,
     {
         let plan = &self.plan;
+        plan.tries.fetch_add(1, Ordering::Relaxed);
         let cluster = (self.upstreams.clusters.get(plan.cluster)).ok_or(ProxyError::NoHealthyUpstream)?;
         let slot = cluster
             .breakers
@@ -140,7 +144,9 @@ impl Attempt {
         endpoint
             .load
             .observe(now.saturating_duration_since(in_flight.started()), now);
-        let (parts, body) = response.into_parts();
+        let (mut parts, body) = response.into_parts();
+        // For the access log's `%UPSTREAM_HOST%`: the host of the try whose answer is returned.
+        parts.extensions.insert(UpstreamHost(endpoint.addr));
         Ok(Response::from_parts(
             parts,
             boxed(WithGuard::new(body, (in_flight, slot))),

@@ -20,26 +20,27 @@
 use super::attempt::{self, Attempt, Plan};
 use super::headers::{forwarded, is_upgrade, join_cookies, strip_hop_by_hop};
 use super::local_reply::ProxyError;
+use super::request_log::DownstreamBody;
 use super::{ConnInfo, Router, Target, mirror, overrides, upgrade};
 use crate::body::{Deadline, NotifyEnd, ProxyBody, Touching, WithDeadline, boxed};
 use crate::idle::Activity;
 use http::header::EXPECT;
 use http::uri::PathAndQuery;
 use http::{Request, Response, StatusCode, Version};
-use hyper::body::Incoming;
 use mesh_core::BoxError;
 use mesh_core::policy::{ClusterSpecifier, Forward};
 use mesh_core::routing::{RequestHead, request_hash};
+use mesh_filters::access_log::{ResponseFlags, UpstreamCluster};
 use mesh_filters::mirror::Tee;
-use mesh_filters::retry::{PerTryTimeout, RetryLayer, RetryPolicy};
+use mesh_filters::retry::{ErrorClass, PerTryTimeout, RetryLayer, RetryPolicy, retries_error};
 use mesh_filters::timeout::ServiceTime;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use tower::{Layer, ServiceExt};
 
 pub(super) async fn forward(
     router: &Router,
-    mut req: Request<Incoming>,
+    mut req: Request<DownstreamBody>,
     fwd: &Forward,
     target: Target<'_>,
     conn: &ConnInfo,
@@ -117,6 +118,7 @@ pub(super) async fn forward(
         upgrade,
         reselect: retry.map_or(1, |p| p.host_selection_retry_max_attempts.max(1)),
         timed_out: AtomicBool::new(false),
+        tries: AtomicU32::new(0),
     });
     let attempt = ServiceTime::new(Attempt {
         upstreams: router.upstreams.clone(),
@@ -135,12 +137,13 @@ pub(super) async fn forward(
     let body = Touching::new(body, idle.as_ref().map(|(activity, _)| activity.clone()));
     let (body, request_ended) = NotifyEnd::new(body);
     let req = Request::from_parts(parts, body);
+    let limit = fwd.per_request_buffer_limit_bytes;
+    let retry_policy = retry.map(|policy| RetryPolicy::from_config(policy, limit, attempt::classify));
     let send = async {
-        match retry {
+        match &retry_policy {
             Some(policy) => {
-                let limit = fwd.per_request_buffer_limit_bytes;
                 let layer = RetryLayer::from_parts(
-                    RetryPolicy::from_config(policy, limit, attempt::classify),
+                    policy.clone(),
                     cluster.retry_budget.clone(),
                     cluster.breakers.admission(fwd.priority),
                     cluster.retry_stats.clone(),
@@ -170,7 +173,19 @@ pub(super) async fn forward(
         () = expiry(&mut deadline) => return Err(ProxyError::Timeout),
         () = expiry(&mut idle_deadline) => return Err(ProxyError::StreamIdleTimeout),
     };
-    let mut response = result.map_err(proxy_error)?;
+    let tries = plan.tries.load(Ordering::Relaxed);
+    let exhausted = retry_policy.is_some_and(|p| retries_exhausted(&p, tries, &result));
+    let mut response = result.map_err(|e| match proxy_error(e) {
+        e if exhausted => ProxyError::RetriesExhausted(Box::new(e)),
+        e => e,
+    })?;
+    if exhausted {
+        response.extensions_mut().insert(ResponseFlags("URX".to_owned()));
+    }
+    if router.log.logging() {
+        let name = cluster.policy.name.clone();
+        response.extensions_mut().insert(UpstreamCluster(name));
+    }
 
     let switched = response.status() == StatusCode::SWITCHING_PROTOCOLS;
     if let (true, Some(downstream)) = (switched, downstream_upgrade) {
@@ -197,6 +212,26 @@ async fn expiry(deadline: &mut Option<Deadline>) {
         Some(deadline) => deadline.as_mut().await,
         None => std::future::pending().await,
     }
+}
+
+/// Whether the retry layer returned a retriable outcome because every retry was used (Envoy's
+/// `URX`), rather than because the budget, the circuit breaker or an unreplayable body stopped it.
+fn retries_exhausted(
+    policy: &RetryPolicy,
+    tries: u32,
+    outcome: &Result<Response<ProxyBody>, BoxError>,
+) -> bool {
+    tries > policy.num_retries
+        && match outcome {
+            Ok(response) => policy.retries_response(response),
+            Err(error) => {
+                let class = match error.is::<PerTryTimeout>() {
+                    true => ErrorClass::Timeout,
+                    false => (policy.classify)(error),
+                };
+                retries_error(policy.retry_on, class)
+            }
+        }
 }
 
 /// The failure behind a try (or the retry layer's last one).

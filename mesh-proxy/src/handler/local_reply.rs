@@ -40,6 +40,10 @@ pub(crate) enum ProxyError {
     /// delayed): the configured HTTP status, or a gRPC status as a trailers-only reply.
     #[error("fault filter abort")]
     FaultAbort(#[source] mesh_filters::fault::FaultAbort),
+    /// The retry policy's retries were all used and the last try failed this way (Envoy's
+    /// `URX` beside the failure's own flag).
+    #[error(transparent)]
+    RetriesExhausted(Box<ProxyError>),
 }
 
 impl ProxyError {
@@ -55,6 +59,7 @@ impl ProxyError {
             ProxyError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             // A gRPC abort answers 200 with its grpc-status (see `into_response`).
             ProxyError::FaultAbort(f) => f.status.unwrap_or(StatusCode::OK),
+            ProxyError::RetriesExhausted(last) => last.status(),
         }
     }
 
@@ -72,14 +77,29 @@ impl ProxyError {
             ProxyError::RateLimited(_) => "RL",
             ProxyError::FaultAbort(f) if f.delayed.is_some() => "DI,FI",
             ProxyError::FaultAbort(_) => "FI",
+            ProxyError::RetriesExhausted(last) => match **last {
+                ProxyError::ConnectFailure(_) => "UF,URX",
+                ProxyError::UpstreamReset(_) => "UR,URX",
+                ProxyError::Timeout => "UT,URX",
+                ProxyError::Overflow(_) => "UO,URX",
+                _ => "URX",
+            },
         }
     }
 
     /// The reply; `grpc` when the request was a gRPC call.
     pub(crate) fn into_response(self, grpc: bool) -> Response<ProxyBody> {
+        let flag = self.flag();
+        if let ProxyError::RetriesExhausted(last) = self {
+            let mut response = last.into_response(grpc);
+            response
+                .headers_mut()
+                .insert(&RESPONSE_FLAGS, HeaderValue::from_static(flag));
+            return response;
+        }
         let status = self.status();
         let message = self.to_string();
-        let mut builder = Response::builder().header(&RESPONSE_FLAGS, self.flag());
+        let mut builder = Response::builder().header(&RESPONSE_FLAGS, flag);
         match &self {
             // The framing of this connection can no longer be trusted.
             ProxyError::BadRequest(_) => builder = builder.header(http::header::CONNECTION, "close"),
@@ -158,6 +178,16 @@ mod tests {
             (ProxyError::Timeout, 504, "UT"),
             (ProxyError::StreamIdleTimeout, 408, "SI"),
             (ProxyError::BadRequest("cl+te"), 400, "DPE"),
+            (
+                ProxyError::RetriesExhausted(Box::new(ProxyError::ConnectFailure(io()))),
+                503,
+                "UF,URX",
+            ),
+            (
+                ProxyError::RetriesExhausted(Box::new(ProxyError::Timeout)),
+                504,
+                "UT,URX",
+            ),
             (
                 ProxyError::Overflow(mesh_filters::circuit_breaker::CircuitOpen::new(
                     mesh_filters::circuit_breaker::Resource::Requests,

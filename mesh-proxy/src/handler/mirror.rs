@@ -14,7 +14,7 @@ use http_body::Body;
 use mesh_core::policy::MirrorPolicy;
 use mesh_filters::mirror::{Tee, copy_to, shadow_authority};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU32};
 use std::time::Duration;
 
 /// The primary request, its body feeding the copies the draws chose.
@@ -41,6 +41,7 @@ where
                 upgrade: false,
                 reselect: 1,
                 timed_out: AtomicBool::new(false),
+                tries: AtomicU32::new(0),
             };
             let attempt = Attempt {
                 upstreams: upstreams.clone(),

@@ -10,9 +10,11 @@ pub(crate) mod headers;
 pub(crate) mod local_reply;
 mod mirror;
 mod overrides;
+pub(crate) mod request_log;
 mod route_filters;
 mod upgrade;
 
+pub(crate) use request_log::RequestLog;
 pub(crate) use route_filters::{InvalidFilter, RouteFilters};
 
 use crate::body::{ProxyBody, full};
@@ -26,6 +28,7 @@ use hyper::body::Incoming;
 use local_reply::{ProxyError, is_grpc};
 use mesh_core::policy::{Action, HttpListener, Route, VirtualHost};
 use mesh_core::routing::RequestHead;
+use request_log::DownstreamBody;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -47,6 +50,8 @@ pub(crate) struct Router {
     filters: RouteFilters,
     upstreams: Arc<Upstreams>,
     stats: CodeCounters,
+    /// Request IDs and access logs.
+    log: RequestLog,
 }
 
 /// The route chosen for a request, with what forwarding needs from the match.
@@ -68,25 +73,33 @@ impl Router {
             filters,
             upstreams,
             stats,
+            log: RequestLog::default(),
         }
+    }
+
+    /// The listener's request IDs and access logs.
+    pub(crate) fn with_log(self, log: RequestLog) -> Self {
+        Router { log, ..self }
     }
 
     pub(crate) async fn handle(&self, req: Request<Incoming>, conn: &ConnInfo) -> Response<ProxyBody> {
         let grpc = is_grpc(req.headers());
-        let response = match self.dispatch(req, conn).await {
-            Ok(r) => r,
+        let (req, arrival) = self.log.arrive(req, conn);
+        let (response, local) = match self.dispatch(req, conn).await {
+            Ok(r) => (r, None),
             Err(e) => {
                 tracing::debug!(error = %e, flag = e.flag(), "local reply");
-                e.into_response(grpc)
+                let flag = e.flag();
+                (e.into_response(grpc), Some(flag))
             }
         };
         self.stats.record(response.status().as_u16());
-        response
+        self.log.depart(arrival, response, local)
     }
 
     async fn dispatch(
         &self,
-        mut req: Request<Incoming>,
+        mut req: Request<DownstreamBody>,
         conn: &ConnInfo,
     ) -> Result<Response<ProxyBody>, ProxyError> {
         check_framing(&req)?;

@@ -20,6 +20,8 @@ pub(crate) struct Generation {
     pub(crate) upstreams: Arc<Upstreams>,
     /// By slot id; `None` for a slot this configuration no longer has (draining).
     pub(crate) listeners: Vec<Option<Arc<ListenerState>>>,
+    /// Access log sinks by path, for the next configuration to keep.
+    pub(crate) sinks: super::sinks::Sinks,
 }
 
 /// How one listener serves new connections under one configuration.

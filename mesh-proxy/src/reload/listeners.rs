@@ -68,6 +68,7 @@ pub(crate) fn state(
     bound: SocketAddr,
     admission: Option<&Arc<Admission>>,
     upstreams: &Arc<crate::upstream::Upstreams>,
+    sinks: &super::sinks::Sinks,
     stats: &Stats,
 ) -> Result<ListenerState, StartError> {
     let tls = match &l.tls {
@@ -86,7 +87,7 @@ pub(crate) fn state(
         ListenerKind::Http(h) => {
             let filters = handler::RouteFilters::build(&l.name, h, stats)?;
             let router = handler::Router::new(h.clone(), filters, upstreams.clone(), stats.listener(&l.name));
-            let router = Arc::new(router);
+            let router = Arc::new(router.with_log(handler::RequestLog::new(&h.options, |p| sinks.get(p))));
             let server = Arc::new(listener::HttpServer::new(&router, tls, &h.options));
             Proto::Http { server, router }
         }

@@ -23,6 +23,7 @@
 mod generation;
 mod listeners;
 mod prepare;
+mod sinks;
 pub(crate) mod trigger;
 mod xds;
 

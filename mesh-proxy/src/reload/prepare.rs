@@ -34,6 +34,7 @@ pub(super) async fn prepare(
     unenforced::refuse(config)?;
     let (upstreams, warming) = Upstreams::build(config, stats, previous.map(|g| &*g.upstreams), eds)?;
     let upstreams = Arc::new(upstreams);
+    let sinks = super::sinks::Sinks::open(config, previous.map(|g| &g.sinks))?;
     let mut states: Vec<(usize, ListenerState)> = Vec::with_capacity(config.listeners.len());
     let (mut kept, mut bound, mut next_id) = (Vec::new(), Vec::new(), slots.next_id);
     for l in &config.listeners {
@@ -43,12 +44,12 @@ pub(super) async fn prepare(
                 let admission = previous.and_then(|g| g.listener(slot.id)?.admission.as_ref());
                 (
                     slot.id,
-                    listeners::state(l, slot.bound, admission, &upstreams, stats)?,
+                    listeners::state(l, slot.bound, admission, &upstreams, &sinks, stats)?,
                 )
             }
             None => {
                 let (socket, local) = listeners::bind(&l.name, l.address).await?;
-                let state = listeners::state(l, local, None, &upstreams, stats)?;
+                let state = listeners::state(l, local, None, &upstreams, &sinks, stats)?;
                 let (signal, watch) = drain::channel();
                 let slot = Slot {
                     id: next_id,
@@ -80,6 +81,7 @@ pub(super) async fn prepare(
         dump: dump(config, version),
         upstreams,
         listeners,
+        sinks,
     };
     let prepared = Prepared {
         generation,
