@@ -1,5 +1,6 @@
 //! The proxy end to end: real backends behind a real in-process `mesh-proxy`.
 
+mod access_log;
 mod admin;
 mod discovery;
 mod dns;
@@ -16,6 +17,7 @@ mod rate_limits;
 mod registry;
 mod registry_outage;
 mod reload;
+mod request_id;
 mod retries;
 mod routing;
 mod streams;

@@ -1,0 +1,124 @@
+//! Response flags in the access log: each condition the proxy meets sets Envoy's flag on the
+//! line of the request that met it, whether the proxy answered itself or returned the
+//! upstream's answer.
+
+use super::{LogDir, wait_lines};
+use crate::proxy::routing::T;
+use mesh_tests::backend::Http;
+use mesh_tests::client::Connection;
+use mesh_tests::proxy::{self, fill};
+use mesh_tests::{closed_port, within};
+
+const YAML: &str = r#"
+admin: { address: 127.0.0.1:0 }
+listeners:
+  - name: web
+    address: 127.0.0.1:0
+    access_log:
+      - { path: "$LOG", format: "%REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS% %UPSTREAM_CLUSTER%" }
+    virtual_hosts:
+      - name: all
+        domains: ["*"]
+        routes:
+          - { match: { prefix: "/uh" }, route: { cluster: empty } }
+          - { match: { prefix: "/uf-retried" }, route: { cluster: closed, retry_policy: { retry_on: connect-failure, num_retries: 2, retry_back_off: { base_interval: 1ms } } } }
+          - { match: { prefix: "/uf" }, route: { cluster: closed } }
+          - { match: { prefix: "/delay/" }, route: { cluster: b1, timeout: 200ms } }
+          - { match: { prefix: "/status/" }, route: { cluster: b1, retry_policy: { retry_on: 5xx, num_retries: 2, retry_back_off: { base_interval: 1ms } } } }
+          - { match: { prefix: "/limited" }, local_rate_limit: { max_tokens: 1, fill_interval: 60s }, route: { cluster: b1 } }
+          - { match: { prefix: "/abort" }, fault: { abort: { http_status: 503 } }, route: { cluster: b1 } }
+          - { match: { prefix: "/slow" }, fault: { delay: { fixed_delay: 10ms } }, route: { cluster: b1 } }
+          - { match: { prefix: "/ok" }, route: { cluster: b1 } }
+clusters:
+  - { name: empty, endpoints: [] }
+  - { name: closed, connect_timeout: 2s, endpoints: [ { address: "$CLOSED" } ] }
+  - { name: b1, endpoints: [ { address: "$B1" } ] }
+"#;
+
+/// (path, status, flags, cluster) per request, in the order sent.
+const CASES: [(&str, u16, &str, &str); 11] = [
+    ("/ok", 200, "-", "b1"),
+    ("/nothing-routes-here", 404, "NR", "-"),
+    ("/uh", 503, "UH", "-"),
+    ("/uf", 503, "UF", "-"),
+    ("/uf-retried", 503, "UF,URX", "-"),
+    ("/delay/2000", 504, "UT", "-"),
+    // The last upstream answer, returned once the retries are spent.
+    ("/status/503", 503, "URX", "b1"),
+    ("/limited", 200, "-", "b1"),
+    ("/limited", 429, "RL", "-"),
+    ("/abort", 503, "FI", "-"),
+    ("/slow", 200, "DI", "b1"),
+];
+
+#[tokio::test]
+async fn each_condition_sets_its_flag_on_its_line() {
+    within(T, async {
+        let dir = LogDir::new("flags");
+        let log = dir.file("flags.log");
+        let b1 = Http::start("b1").await;
+        let yaml = fill(
+            &YAML.replace("$LOG", &log),
+            &[("B1", b1.addr()), ("CLOSED", closed_port())],
+        );
+        let (running, addr) = proxy::start_with_listener(&yaml, "web").await;
+        for (path, status, _, _) in CASES {
+            // A fresh connection each: a timed-out or refused request may close its connection.
+            let reply = Connection::http1(addr)
+                .await
+                .unwrap()
+                .get("site.test", path)
+                .await
+                .unwrap();
+            assert_eq!(reply.status, status, "{path}: {}", reply.text());
+        }
+        let lines = wait_lines(&log, CASES.len()).await;
+        assert_eq!(lines.len(), CASES.len(), "{lines:#?}");
+        // Lines are written when responses end; requests ran one after another, so in order.
+        for (line, (path, status, flags, cluster)) in lines.iter().zip(CASES) {
+            assert_eq!(line, &format!("{path} {status} {flags} {cluster}"));
+        }
+        assert_eq!(
+            b1.requests(),
+            7,
+            "ok, delay, three tries of /status/503, limited, slow"
+        );
+        running.shutdown().await;
+    })
+    .await;
+}
+
+/// A proxy behind another returns the inner one's local reply with its `x-mesh-response-flags`;
+/// the outer proxy's line describes its own hop, which went fine.
+#[tokio::test]
+async fn an_upstream_proxys_flags_are_not_this_hops() {
+    within(T, async {
+        let dir = LogDir::new("hops");
+        let (inner_log, outer_log) = (dir.file("inner.log"), dir.file("outer.log"));
+        let hop = |log: &str, cluster: &str| {
+            format!(
+                r#"
+admin: {{ address: 127.0.0.1:0 }}
+listeners:
+  - name: web
+    address: 127.0.0.1:0
+    access_log: [ {{ path: "{log}", format: "%RESPONSE_CODE% %RESPONSE_FLAGS%" }} ]
+    virtual_hosts: [ {{ name: all, domains: ["*"], routes: [ {{ match: {{ prefix: "/" }}, route: {{ cluster: c }} }} ] }} ]
+clusters:
+  - {{ name: c, endpoints: [ {cluster} ] }}
+"#
+            )
+        };
+        let (inner, inner_addr) = proxy::start_with_listener(&hop(&inner_log, ""), "web").await;
+        let upstream = format!("{{ address: \"{inner_addr}\" }}");
+        let (outer, outer_addr) = proxy::start_with_listener(&hop(&outer_log, &upstream), "web").await;
+        let reply = mesh_tests::client::get(outer_addr, "site.test", "/").await.unwrap();
+        assert_eq!(reply.status, 503);
+        assert_eq!(reply.header("x-mesh-response-flags"), Some("UH"), "the inner hop's reply");
+        assert_eq!(wait_lines(&inner_log, 1).await, ["503 UH"]);
+        assert_eq!(wait_lines(&outer_log, 1).await, ["503 -"]);
+        outer.shutdown().await;
+        inner.shutdown().await;
+    })
+    .await;
+}
