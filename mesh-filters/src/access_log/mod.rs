@@ -19,7 +19,13 @@
 //! counted ([`Sink::errors`]) and logged once.
 //!
 //! Placement: outermost in the HTTP stack, outside the route timeout and retries, so that the
-//! line sees the final response (local replies included) and the whole duration.
+//! line sees the final response (local replies included) and the whole duration; inside the
+//! request-ID layer, so the line and the sampling see the ID the request goes on with.
+//!
+//! Several logs: [`AccessLogs`] holds any number of (format, sink, sampling), decides per log
+//! when the request arrives and fills one [`Entry`] for all of them. A caller that is not a tower
+//! stack (the proxy's router) drives the same steps itself: [`AccessLogs::start`], then
+//! [`Record::request_body`], [`Record::response`] and [`Record::body`].
 //!
 //! ```
 //! use http::{Request, Response};

@@ -22,6 +22,9 @@
 //!
 //! Failure: none of its own; the inner service's errors pass through as [`BoxError`].
 //!
+//! Without a tower stack: [`assign`] does to a request what the layer does, and returns what to
+//! echo; the proxy's router calls it before dispatching.
+//!
 //! Placement: outermost of the HTTP stack, right after the listener has marked trusted peers
 //! and before the access log, tracing, and anything that reads the extensions. Not covered:
 //! Envoy's forced tracing (`x-envoy-force-trace`, `x-client-trace-id`), which it records by

@@ -143,3 +143,19 @@ clusters:
         ]
     );
 }
+
+#[test]
+fn the_documented_example_is_valid() {
+    let doc = include_str!("../../../../docs/config.md");
+    let section = doc.split("### Request IDs and access logs").nth(1).unwrap();
+    let yaml = section
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    let b = from_yaml(yaml, "config.md").unwrap_or_else(|e| panic!("{e}"));
+    let options = &http(&b).options;
+    assert!(options.request_id.always_set_in_response);
+    assert_eq!(options.access_log.len(), 2);
+    assert_eq!(options.access_log[1].sampling, Some(Percent::new(10.0).unwrap()));
+}

@@ -5,9 +5,10 @@
 use super::{LogDir, wait_lines};
 use crate::proxy::routing::T;
 use mesh_tests::backend::Http;
-use mesh_tests::client::Connection;
+use mesh_tests::client::{Connection, RawConn};
 use mesh_tests::proxy::{self, fill};
-use mesh_tests::{closed_port, within};
+use mesh_tests::{closed_port, eventually, within};
+use std::time::Duration;
 
 const YAML: &str = r#"
 admin: { address: 127.0.0.1:0 }
@@ -119,6 +120,33 @@ clusters:
         assert_eq!(wait_lines(&outer_log, 1).await, ["503 -"]);
         outer.shutdown().await;
         inner.shutdown().await;
+    })
+    .await;
+}
+
+/// A client that goes away before its response gets a line all the same, flagged `DC`.
+#[tokio::test]
+async fn a_client_that_hangs_up_gets_a_dc_line() {
+    within(T, async {
+        let dir = LogDir::new("dc");
+        let log = dir.file("dc.log");
+        let b1 = Http::start("b1").await;
+        let yaml = fill(
+            &YAML.replace("$LOG", &log),
+            &[("B1", b1.addr()), ("CLOSED", closed_port())],
+        );
+        let (running, addr) = proxy::start_with_listener(&yaml, "web").await;
+        b1.slow(Duration::from_secs(2));
+        let mut raw = RawConn::connect(addr).await.unwrap();
+        raw.send(b"GET /ok/slow HTTP/1.1\r\nhost: site.test\r\n\r\n")
+            .await
+            .unwrap();
+        let arrived = || async { b1.requests() == 1 };
+        eventually(Duration::from_secs(5), "the backend got the request", arrived).await;
+        drop(raw);
+        // No response was sent: code 0, and the route's cluster was never answered for.
+        assert_eq!(wait_lines(&log, 1).await, ["/ok/slow 0 DC -"]);
+        running.shutdown().await;
     })
     .await;
 }
