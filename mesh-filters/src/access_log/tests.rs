@@ -3,6 +3,7 @@
 mod format;
 mod json;
 mod layer;
+mod logs;
 mod sink;
 
 use super::*;
