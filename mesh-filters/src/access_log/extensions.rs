@@ -4,6 +4,7 @@
 //! why a reply was local. It inserts these extensions; the access log only reads them.
 
 use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 
 /// The response header carrying Envoy's response flags on local replies; read when the response
 /// has no [`ResponseFlags`] extension.
@@ -29,3 +30,20 @@ pub struct UpstreamCluster(pub String);
 /// listener inserts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DownstreamAddress(pub SocketAddr);
+
+/// A flag learned after the response headers went out (Envoy's `UT` when the route timeout cuts
+/// the body off), added to the line when it is written; a request extension the record hands
+/// out ([`Record::late_flag`](super::Record::late_flag)) to whoever may see that condition. The
+/// first flag set wins.
+#[derive(Debug, Clone, Default)]
+pub struct LateFlag(Arc<OnceLock<&'static str>>);
+
+impl LateFlag {
+    pub fn set(&self, flag: &'static str) {
+        let _ = self.0.set(flag);
+    }
+
+    pub(crate) fn get(&self) -> Option<&'static str> {
+        self.0.get().copied()
+    }
+}

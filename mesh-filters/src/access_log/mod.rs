@@ -12,7 +12,8 @@
 //! with the flag `DC` (downstream disconnect) added; when the inner service fails it is written
 //! at once with response code `0`. Response flags come from the [`ResponseFlags`] response
 //! extension, else the `x-mesh-response-flags` header; the upstream host and cluster from the
-//! [`UpstreamHost`] and [`UpstreamCluster`] extensions, the peer from [`DownstreamAddress`].
+//! [`UpstreamHost`] and [`UpstreamCluster`] extensions, the peer from [`DownstreamAddress`]; a
+//! flag seen only after the headers (a timeout cutting the body off) through a [`LateFlag`].
 //!
 //! Failure: logging never fails or delays a request. Lines go through a bounded queue to one
 //! writer task per [`Sink`]; a full queue drops the line ([`Sink::dropped`]), write errors are
@@ -71,7 +72,7 @@ mod time;
 pub use body::{RequestBody, ResponseBody};
 pub use entry::Entry;
 pub use extensions::{
-    DownstreamAddress, RESPONSE_FLAGS_HEADER, ResponseFlags, UpstreamCluster, UpstreamHost,
+    DownstreamAddress, LateFlag, RESPONSE_FLAGS_HEADER, ResponseFlags, UpstreamCluster, UpstreamHost,
 };
 pub use format::Format;
 pub use mesh_core::policy::access_log::{ENVOY_DEFAULT, FormatError, Reason};

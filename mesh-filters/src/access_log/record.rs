@@ -7,7 +7,7 @@
 
 use super::entry::Entry;
 use super::extensions::{
-    DownstreamAddress, RESPONSE_FLAGS_HEADER, ResponseFlags, UpstreamCluster, UpstreamHost,
+    DownstreamAddress, LateFlag, RESPONSE_FLAGS_HEADER, ResponseFlags, UpstreamCluster, UpstreamHost,
 };
 use super::{AccessLogSampling, Format, RequestBody, ResponseBody, Sink};
 use http::{HeaderMap, HeaderName};
@@ -121,6 +121,7 @@ impl AccessLogs {
                 entry,
                 started: Instant::now(),
                 received: Arc::default(),
+                late: None,
             })),
         }
     }
@@ -141,6 +142,7 @@ struct State {
     entry: Entry,
     started: Instant,
     received: Arc<AtomicU64>,
+    late: Option<LateFlag>,
 }
 
 impl Record {
@@ -198,6 +200,13 @@ impl Record {
         }
     }
 
+    /// A handle through which a later stage adds a flag it sees after the response headers;
+    /// `None` when the request is not logged.
+    pub fn late_flag(&mut self) -> Option<LateFlag> {
+        let state = self.state.as_mut()?;
+        Some(state.late.get_or_insert_with(LateFlag::default).clone())
+    }
+
     /// The response body, writing the lines when it ends (with `DC` when dropped first).
     pub fn body<B: Body>(self, body: B) -> ResponseBody<B> {
         ResponseBody::new(body, self)
@@ -236,6 +245,9 @@ impl State {
     fn write(mut self: Box<Self>) {
         self.entry.duration = Some(self.started.elapsed());
         self.entry.bytes_received = self.received.load(Ordering::Relaxed);
+        if let Some(flag) = self.late.as_ref().and_then(LateFlag::get) {
+            self.entry.add_flag(flag);
+        }
         for (i, log) in self.logs.inner.logs.iter().enumerate() {
             if self.mask & 1 << i != 0 {
                 log.sink.write(log.format.render(&self.entry));

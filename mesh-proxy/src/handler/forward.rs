@@ -30,7 +30,7 @@ use http::{Request, Response, StatusCode, Version};
 use mesh_core::BoxError;
 use mesh_core::policy::{ClusterSpecifier, Forward};
 use mesh_core::routing::{RequestHead, request_hash};
-use mesh_filters::access_log::{ResponseFlags, UpstreamCluster};
+use mesh_filters::access_log::{LateFlag, ResponseFlags, UpstreamCluster};
 use mesh_filters::mirror::Tee;
 use mesh_filters::retry::{ErrorClass, PerTryTimeout, RetryLayer, RetryPolicy, retries_error};
 use mesh_filters::timeout::ServiceTime;
@@ -76,6 +76,8 @@ pub(super) async fn forward(
         false => overrides::Effective::route(fwd),
     };
 
+    // Set when a deadline cuts the response body off after its headers (the log's `UT`, `SI`).
+    let late = req.extensions().get::<LateFlag>().cloned();
     let upgrade = req.version() == Version::HTTP_11 && is_upgrade(req.headers());
     let downstream_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
     let (mut parts, body) = req.into_parts();
@@ -195,15 +197,27 @@ pub(super) async fn forward(
     strip_hop_by_hop(&mut parts.headers, switched && upgrade);
     let body = match (idle, idle_deadline) {
         (Some((activity, _)), Some(idle)) if !switched => {
+            let idle = flagging(idle, late.clone(), "SI");
             boxed(WithDeadline::new(Touching::new(body, Some(activity)), idle))
         }
         _ => body,
     };
     let body = match deadline {
-        Some(deadline) if !switched => boxed(WithDeadline::new(body, deadline)),
+        Some(deadline) if !switched => boxed(WithDeadline::new(body, flagging(deadline, late, "UT"))),
         _ => body,
     };
     Ok(Response::from_parts(parts, body))
+}
+
+/// `deadline`, setting `flag` on the access log's line when it cuts a response body off.
+fn flagging(deadline: Deadline, late: Option<LateFlag>, flag: &'static str) -> Deadline {
+    match late {
+        Some(late) => Box::pin(async move {
+            deadline.await;
+            late.set(flag);
+        }),
+        None => deadline,
+    }
 }
 
 /// Resolves when `deadline` passes; never without one.

@@ -14,8 +14,9 @@
 //! `sampling`), after the ID is chosen, so every hop of a chain logs the same requests. The
 //! line is written when the response body ends (or, dropped first, with `DC`) and shows the
 //! final response: a local reply with its flag, or the upstream's with the flags this proxy
-//! set (`DI` delayed by a fault, `URX` retries exhausted), never the flags header an upstream
-//! proxy sent, which describe its own hop.
+//! set (`DI` delayed by a fault, `URX` retries exhausted, `UT`/`SI` when the route timeout or
+//! idle timeout cuts the body off after the headers), never the flags header an upstream proxy
+//! sent, which describe its own hop.
 //!
 //! Cost: with no access log, the ID's header and two extensions; a request no log samples
 //! allocates nothing more.
@@ -89,9 +90,12 @@ impl RequestLog {
             req.extensions_mut().insert(TrustedPeer);
         }
         let echo = request_id::assign(&self.request_id, &mut req);
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
         let mut record = self.logs.start(&parts);
         record.downstream(conn.peer);
+        if let Some(late) = record.late_flag() {
+            parts.extensions.insert(late);
+        }
         let req = Request::from_parts(parts, record.request_body(body));
         (req, Arrival { echo, record })
     }

@@ -150,3 +150,54 @@ async fn a_client_that_hangs_up_gets_a_dc_line() {
     })
     .await;
 }
+
+/// An upstream that sends its response headers and then nothing: the route timeout cuts the
+/// body off, and the line says so (`UT`) beside the status the client already got.
+#[tokio::test]
+async fn a_route_timeout_after_the_headers_is_ut_on_the_line() {
+    within(T, async {
+        let dir = LogDir::new("late-ut");
+        let log = dir.file("late.log");
+        let (stalling, _server) = stalling_upstream().await;
+        let yaml = format!(
+            r#"
+admin: {{ address: 127.0.0.1:0 }}
+listeners:
+  - name: web
+    address: 127.0.0.1:0
+    access_log: [ {{ path: "{log}", format: "%RESPONSE_CODE% %RESPONSE_FLAGS%" }} ]
+    virtual_hosts: [ {{ name: all, domains: ["*"], routes: [ {{ match: {{ prefix: "/" }}, route: {{ cluster: s, timeout: 300ms }} }} ] }} ]
+clusters:
+  - {{ name: s, endpoints: [ {{ address: "{stalling}" }} ] }}
+"#
+        );
+        let (running, addr) = proxy::start_with_listener(&yaml, "web").await;
+        let mut conn = Connection::http1(addr).await.unwrap();
+        let req = mesh_tests::client::request(http::Method::GET, "site.test", "/", mesh_tests::client::body::empty());
+        let response = conn.send_streaming(req).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let cut = http_body_util::BodyExt::collect(response.into_body()).await;
+        assert!(cut.is_err(), "the body was cut off");
+        assert_eq!(wait_lines(&log, 1).await, ["200 UT"]);
+        running.shutdown().await;
+    })
+    .await;
+}
+
+/// A server that answers every request with 200 and a body that never ends.
+async fn stalling_upstream() -> (std::net::SocketAddr, mesh_tests::AbortOnDrop) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let service = hyper::service::service_fn(|_req| async {
+                let never =
+                    futures_util::stream::pending::<Result<http_body::Frame<bytes::Bytes>, std::io::Error>>();
+                Ok::<_, std::convert::Infallible>(http::Response::new(http_body_util::StreamBody::new(never)))
+            });
+            let io = hyper_util::rt::TokioIo::new(tcp);
+            tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(io, service));
+        }
+    });
+    (addr, mesh_tests::AbortOnDrop(task))
+}
