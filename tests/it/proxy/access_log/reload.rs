@@ -89,3 +89,33 @@ fn next_same(log: &str, vars: &[(&str, std::net::SocketAddr)]) -> mesh_core::pol
     let text = fill(&yaml(log, "v2 %RESPONSE_CODE% %REQ(:PATH)%"), vars);
     mesh_core::load::from_yaml(&text, "r.yaml").unwrap()
 }
+
+/// A log file that cannot be opened refuses the reload; the configuration in force logs on.
+#[tokio::test]
+async fn an_unopenable_log_refuses_the_reload() {
+    within(T, async {
+        let dir = LogDir::new("refused");
+        let log = dir.file("kept.log");
+        let b1 = Http::start("b1").await;
+        let vars = [("B1", b1.addr())];
+        let running = proxy::start(&fill(&yaml(&log, "%REQ(:PATH)%"), &vars)).await;
+        let one = running.listener_addr("one").unwrap();
+        let unopenable = dir.file("no/such/dir/x.log");
+        let next = mesh_core::load::from_yaml(&fill(&yaml(&unopenable, "%REQ(:PATH)%"), &vars), "r.yaml");
+        let refused = running.reload(&next.unwrap()).await.unwrap_err().to_string();
+        assert!(
+            refused.contains("access log") && refused.contains("no/such/dir/x.log"),
+            "{refused}"
+        );
+        assert_eq!(
+            mesh_tests::client::get(one, "site.test", "/still")
+                .await
+                .unwrap()
+                .status,
+            200
+        );
+        assert_eq!(wait_lines(&log, 1).await, ["one /still"]);
+        running.shutdown().await;
+    })
+    .await;
+}
