@@ -117,10 +117,10 @@ impl RequestLog {
             return response;
         }
         record.response(&response);
-        record.flags(&match local {
-            Some(flag) => flag.to_owned(),
-            None => proxied_flags(&response),
-        });
+        match local {
+            Some(flag) => record.flags(flag),
+            None => record.flags(&proxied_flags(&response)),
+        }
         response.map(|body| boxed(record.body(body)))
     }
 }
