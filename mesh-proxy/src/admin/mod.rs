@@ -4,6 +4,7 @@
 //! |---------------------|-------------------------------------------------------------|
 //! | `/ready`            | 200 `LIVE`, or 503 `DRAINING` once a drain has begun        |
 //! | `/stats/prometheus` | request counts by listener, cluster and response code       |
+//! | `/dashboard`        | a live HTML page of listeners and clusters (rates, errors, latency, hosts) over `/stats?format=json` |
 //! | `/clusters`         | Envoy's text form per endpoint: `weight`, `zone`, `health_flags`, `rq_active`, `rq_total`, `rq_success`, `rq_error`, `success_rate` (`web::127.0.0.1:8081::weight::1`); `?format=json` for JSON |
 //! | `/config_dump`      | the configuration in force (validated, defaults filled) as JSON, with its `version_info` |
 //! | `/server_info`      | version, state (`LIVE`, `HEALTHCHECK_FAILED`, `DRAINING`), uptime, config version, node |
@@ -16,6 +17,7 @@
 
 mod clusters;
 mod control;
+mod dashboard;
 
 pub use control::LogControl;
 
@@ -88,6 +90,7 @@ impl Admin {
             "/stats/prometheus" => text(StatusCode::OK, self.prometheus()),
             "/clusters" if json => reply(StatusCode::OK, "application/json", self.clusters_json()),
             "/clusters" => text(StatusCode::OK, self.clusters_text()),
+            "/dashboard" => dashboard::page(),
             "/config_dump" => reply(
                 StatusCode::OK,
                 "application/json",
@@ -95,7 +98,7 @@ impl Admin {
             ),
             "/" => text(
                 StatusCode::OK,
-                "/ready\n/stats/prometheus\n/clusters\n/config_dump\n/server_info\n/logging\n\
+                "/ready\n/stats/prometheus\n/dashboard\n/clusters\n/config_dump\n/server_info\n/logging\n\
                  POST /healthcheck/fail\nPOST /healthcheck/ok\nPOST /drain_listeners\n"
                     .into(),
             ),
