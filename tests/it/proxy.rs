@@ -1,6 +1,7 @@
 //! The proxy end to end: real backends behind a real in-process `mesh-proxy`.
 
 mod admin;
+mod dashboard;
 mod discovery;
 mod dns;
 mod errors;

@@ -58,13 +58,14 @@ def stats(admin):
 
 
 def read(page, admin):
-    before = stats(admin)
+    before_at, before = time.time(), stats(admin)
     polls = page.evaluate("() => Number(document.body.dataset.polls)")
     # A poll that starts after `before` was taken (the one in flight may predate it).
     page.wait_for_function(f"() => Number(document.body.dataset.polls) >= {polls + 2}", timeout=TIMEOUT_MS)
     shown = page.evaluate(EXTRACT)
     after = stats(admin)
-    return {"at": time.time(), "stats_before": before, "page": shown, "stats_after": after}
+    return {"before_at": before_at, "stats_before": before, "page": shown, "stats_after": after,
+            "after_at": time.time()}
 
 
 def main():
@@ -82,7 +83,7 @@ def main():
             page.wait_for_function(READY, timeout=TIMEOUT_MS)
         except Exception as e:
             sys.exit(f"the dashboard did not show rates within {TIMEOUT_MS} ms ({e}); it shows:\n"
-                     f"{json.dumps(page.evaluate(EXTRACT), indent=1)}\n{errors}")
+                     f"{json.dumps(page.evaluate(EXTRACT), indent=1)}\n{sorted(set(errors))}")
         first = read(page, admin)
         time.sleep(READ_GAP_S)
         second = read(page, admin)
@@ -102,7 +103,7 @@ def main():
         page.screenshot(path=shots["dark"], full_page=True)
         context.close()
     if errors:
-        sys.exit("scripts on the dashboard failed:\n" + "\n".join(errors))
+        sys.exit("scripts on the dashboard failed:\n" + "\n".join(sorted(set(errors))))
     result = {"reads": [first, second], "screenshots": shots, "narrow_viewport": 390, "narrow_scroll_width": narrow_width}
     with open(os.path.join(out_dir, "dashboard.json"), "w", encoding="utf-8") as f:
         json.dump(result, f, indent=1)

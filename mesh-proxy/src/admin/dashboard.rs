@@ -40,7 +40,10 @@ mod tests {
         let r = page();
         assert_eq!(r.status(), StatusCode::OK);
         let header = |name| r.headers().get(name).and_then(|v| v.to_str().ok());
-        assert_eq!(header(http::header::CONTENT_TYPE), Some("text/html; charset=utf-8"));
+        assert_eq!(
+            header(http::header::CONTENT_TYPE),
+            Some("text/html; charset=utf-8")
+        );
         assert_eq!(header(http::header::CACHE_CONTROL), Some("no-cache"));
         assert!(PAGE.starts_with("<!doctype html>"));
     }
@@ -50,8 +53,18 @@ mod tests {
     #[test]
     fn the_page_loads_nothing_from_elsewhere() {
         let lower = PAGE.to_ascii_lowercase();
-        for forbidden in ["src=", "@import", "url(", "href=\"http", "href=\"//", "integrity="] {
-            assert!(!lower.contains(forbidden), "dashboard.html contains {forbidden:?}");
+        for forbidden in [
+            "src=",
+            "@import",
+            "url(",
+            "href=\"http",
+            "href=\"//",
+            "integrity=",
+        ] {
+            assert!(
+                !lower.contains(forbidden),
+                "dashboard.html contains {forbidden:?}"
+            );
         }
         for fetch in lower.match_indices("fetch(").map(|(i, _)| &lower[i..]) {
             assert!(
@@ -66,11 +79,28 @@ mod tests {
     #[test]
     fn the_page_reads_the_stats_json_contract() {
         for field in [
-            "server", "state", "uptime_s", "config_version", "listeners", "cx_active", "rq_total", "clusters",
-            "rq_5xx", "rq_active", "latency_ms_interval", "latency_ms", "hosts_healthy", "hosts_total",
-            "health_flags", "address", "healthy",
+            "server",
+            "state",
+            "uptime_s",
+            "config_version",
+            "listeners",
+            "cx_active",
+            "rq_total",
+            "clusters",
+            "rq_5xx",
+            "rq_active",
+            "latency_ms_interval",
+            "latency_ms",
+            "hosts_healthy",
+            "hosts_total",
+            "health_flags",
+            "address",
+            "healthy",
         ] {
-            assert!(PAGE.contains(&format!(".{field}")), "the page never reads .{field}");
+            assert!(
+                PAGE.contains(&format!(".{field}")),
+                "the page never reads .{field}"
+            );
         }
     }
 }
