@@ -24,7 +24,7 @@ ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-REFRESH_MS = 250
+REFRESH_MS = 500
 READ_GAP_S = 3
 TIMEOUT_MS = 20000
 
@@ -82,7 +82,9 @@ def main():
         try:
             page.wait_for_function(READY, timeout=TIMEOUT_MS)
         except Exception as e:
-            sys.exit(f"the dashboard did not show rates within {TIMEOUT_MS} ms ({e}); it shows:\n"
+            page.screenshot(path=os.path.join(out_dir, "dashboard-failed.png"), full_page=True)
+            sys.exit(f"the dashboard did not show rates within {TIMEOUT_MS} ms ({e}); see "
+                     f"{out_dir}/dashboard-failed.png; it shows:\n"
                      f"{json.dumps(page.evaluate(EXTRACT), indent=1)}\n{sorted(set(errors))}")
         first = read(page, admin)
         time.sleep(READ_GAP_S)

@@ -72,6 +72,11 @@ async fn the_dashboard_shows_live_figures_that_match_stats() {
         let page = admin_get(admin, "/dashboard").await;
         assert_eq!(page.status, 200);
         assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+        let index = admin_get(admin, "/").await.text();
+        assert!(
+            index.lines().any(|l| l == "/dashboard"),
+            "/ does not list /dashboard:\n{index}"
+        );
 
         let traffic = traffic::Traffic::start(addr);
         let out = std::env::temp_dir().join(format!("mesh-dashboard-{}", std::process::id()));
