@@ -3,11 +3,11 @@
 //! Policy: one self-contained HTML page (CSS and vanilla JS inline, no external fetch, no CDN: admin
 //! ports usually sit on machines without internet), compiled into the binary from `dashboard.html`.
 //! The page polls `/stats?format=json` every second (`/dashboard?refresh=250` for 250 ms, clamped to
-//! 100 ms..60 s) and shows the proxy (state, uptime, config version, active connections), each
-//! listener (address, connections, requests/s) and each cluster, the "service to service" view:
-//! requests/s and the 5xx share over the last poll interval, p50/p99 over the last stats interval
-//! (cumulative when that interval saw no request, marked `Σ`), and healthy/total hosts with a dot per
-//! host whose tooltip gives its address and health flags.
+//! 100 ms..60 s; by a relative URL, so it also works behind a path prefix) and shows the proxy (state,
+//! uptime, config version, active connections), each listener (address, connections, requests/s) and each
+//! cluster, the "service to service" view: requests/s and the 5xx share over the last poll interval,
+//! p50/p99 over the last stats interval (cumulative when that interval saw no request, marked `Σ`), and
+//! healthy/total hosts with a dot per host whose tooltip gives its address and health flags.
 //! Failure: when a poll fails the page keeps the last figures and says they are stale; the admin
 //! itself does no work for the page beyond serving it and answering `/stats`.
 //! Testing hooks: each figure carries `data-field` (and `data-cluster`, `data-listener` or
@@ -68,7 +68,7 @@ mod tests {
         }
         for fetch in lower.match_indices("fetch(").map(|(i, _)| &lower[i..]) {
             assert!(
-                fetch.starts_with("fetch(\"/stats?format=json\""),
+                fetch.starts_with("fetch(\"stats?format=json\""),
                 "the page fetches something other than /stats: {}",
                 fetch.lines().next().unwrap_or_default()
             );
