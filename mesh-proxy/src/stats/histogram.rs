@@ -1,8 +1,9 @@
 //! A lock-free log-linear histogram of durations, kept in microseconds.
 //!
-//! Layout: a value below 100 µs has a bin of its own (1 µs wide); above, each decade
-//! `[10^k, 10^(k+1))` µs is cut into 450 bins `2·10^(k-2)` µs wide (three significant
-//! digits, the last one even), up to 10^10 µs (about 2.8 hours; anything longer lands in
+//! Layout: a value up to 100 µs has a bin of its own (1 µs wide); above, each decade
+//! `(10^k, 10^(k+1)]` µs is cut into 450 bins `2·10^(k-2)` µs wide (three significant
+//! digits, the last one even; a bin holds `(low, high]`, as Prometheus' `le` counts), up to
+//! 10^10 µs (about 2.8 hours; anything longer lands in
 //! the last bin). A bin is at most 2% of its lower edge wide, so a quantile read from the
 //! bins (interpolated inside its bin) is within 2% (or 1 µs) of a recorded value, like
 //! HdrHistogram or Envoy's circllhist. Every bound of Envoy's default buckets
@@ -98,7 +99,9 @@ impl Histogram {
     }
 
     pub(crate) fn record_us(&self, us: u64) {
-        if let Some(bin) = self.bins.get(bin_of(us)) {
+        // Bins hold `(low, high]`, as Prometheus' `le` buckets count: a value on an edge
+        // belongs to the bin below it.
+        if let Some(bin) = self.bins.get(bin_of(us.saturating_sub(1))) {
             bin.fetch_add(1, Relaxed);
         }
         self.sum_us.fetch_add(us, Relaxed);

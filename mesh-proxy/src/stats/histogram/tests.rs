@@ -51,10 +51,14 @@ fn buckets_count_exactly_at_their_bounds() {
     }
     let s = h.snapshot();
     assert_eq!(s.count(), 8);
-    assert_eq!(s.count_at_most(499), 0, "499 shares no bin with 500: [498, 500)");
-    assert_eq!(s.count_at_most(500), 1);
-    assert_eq!(s.count_at_most(25_000), 3);
-    assert_eq!(s.count_at_most(3_600_000_000), 6);
+    assert_eq!(s.count_at_most(498), 0);
+    assert_eq!(
+        s.count_at_most(500),
+        2,
+        "a value on a bound is counted in its bucket (le)"
+    );
+    assert_eq!(s.count_at_most(25_000), 5);
+    assert_eq!(s.count_at_most(3_600_000_000), 7);
     assert_eq!(s.count_at_most(u64::MAX), 8, "longer than the range still counts");
     assert_eq!(
         s.sum_us(),
