@@ -1,5 +1,5 @@
 //! Exact counts after a known mix: 200s, upstream and direct 404s, upstream 503s, route
-//! timeouts and retried 503s, at the listener, the cluster, named routes and the endpoint.
+//! timeouts, per-try timeouts and retried 503s, at the listener, the cluster, named routes and the endpoint.
 
 use super::{T, json, prom, text};
 use mesh_tests::backend::Http;
@@ -23,6 +23,12 @@ listeners:
           - name: slow
             match: { prefix: "/delay" }
             route: { cluster: pool, timeout: 100ms }
+          - name: pertry
+            match: { prefix: "/pertry/" }
+            route:
+              cluster: pool
+              prefix_rewrite: "/delay/"
+              retry_policy: { retry_on: 5xx, num_retries: 1, per_try_timeout: 100ms }
           - name: retried
             match: { prefix: "/retry" }
             route: { cluster: pool, retry_policy: { retry_on: 5xx, num_retries: 1 } }
@@ -47,6 +53,8 @@ async fn counters_are_exact_after_a_known_mix() {
         expect(&mut conn, "/status/503", 503, 2).await;
         // The route timeout (100ms) fires long before the backend answers: 504, twice.
         expect(&mut conn, "/delay/2000", 504, 2).await;
+        // Both tries (100ms each) time out: 504 once, two per-try timeouts, one retry.
+        expect(&mut conn, "/pertry/2000", 504, 1).await;
         for _ in 0..2 {
             // The first try gets a 503, its retry a 200.
             b1.fail_next(1, 503);
@@ -70,7 +78,7 @@ async fn counters_are_exact_after_a_known_mix() {
         assert_eq!(down("200").await, Some(8.0));
         assert_eq!(down("404").await, Some(5.0));
         assert_eq!(down("503").await, Some(2.0));
-        assert_eq!(down("504").await, Some(2.0));
+        assert_eq!(down("504").await, Some(3.0));
         assert_eq!(up("200").await, Some(8.0), "6 plain and 2 retries");
         assert_eq!(
             up("404").await,
@@ -98,7 +106,7 @@ async fn counters_are_exact_after_a_known_mix() {
             ("2xx", 8, 8),
             ("3xx", 0, 0),
             ("4xx", 5, 3),
-            ("5xx", 4, 4),
+            ("5xx", 5, 4),
         ] {
             assert_eq!(
                 down_class(class).await,
@@ -112,15 +120,16 @@ async fn counters_are_exact_after_a_known_mix() {
             );
         }
         let cluster = |name| prom(admin, name, &[("cluster", "pool")]);
+        // Route timeouts only: the per-try ones are counted apart.
         assert_eq!(cluster("mesh_cluster_upstream_rq_timeout_total").await, Some(2.0));
-        assert_eq!(cluster("mesh_cluster_upstream_rq_retry_total").await, Some(2.0));
+        assert_eq!(cluster("mesh_cluster_upstream_rq_retry_total").await, Some(3.0));
         assert_eq!(
             cluster("mesh_cluster_upstream_rq_retry_success_total").await,
             Some(2.0)
         );
         assert_eq!(
             cluster("mesh_cluster_upstream_rq_per_try_timeout_total").await,
-            Some(0.0)
+            Some(2.0)
         );
         assert_eq!(
             cluster("mesh_cluster_upstream_cx_connect_fail_total").await,
@@ -137,6 +146,7 @@ async fn counters_are_exact_after_a_known_mix() {
         };
         assert_eq!(route("direct", "4xx").await, Some(2.0));
         assert_eq!(route("slow", "5xx").await, Some(2.0));
+        assert_eq!(route("pertry", "5xx").await, Some(1.0));
         assert_eq!(route("retried", "2xx").await, Some(2.0));
         assert_eq!(
             route("retried", "5xx").await,
@@ -144,7 +154,8 @@ async fn counters_are_exact_after_a_known_mix() {
             "counted once per request, by its answer"
         );
 
-        // The endpoint (per_endpoint_stats): every try that reached it, the timed-out ones as errors.
+        // The endpoint (per_endpoint_stats): every try answered or cut by the route timeout (an error);
+        // tries abandoned at their per-try timeout are not recorded against the host.
         let endpoint = b1.addr().to_string();
         let host = |name| {
             prom(
@@ -178,8 +189,8 @@ async fn counters_are_exact_after_a_known_mix() {
         let tx = listener("mesh_listener_downstream_cx_tx_bytes_total")
             .await
             .unwrap_or(0.0);
-        // 17 request heads of at least `GET /ok HTTP/1.1\r\nhost: a.test\r\n\r\n`; the replies carry bodies.
-        assert!(rx >= 17.0 * 35.0, "rx {rx}");
+        // 18 request heads of at least `GET /ok HTTP/1.1\r\nhost: a.test\r\n\r\n`; the replies carry bodies.
+        assert!(rx >= 18.0 * 35.0, "rx {rx}");
         assert!(tx > rx, "tx {tx}, rx {rx}");
         let upstream_cx = cluster("mesh_cluster_upstream_cx_total").await.unwrap_or(0.0);
         let upstream_open = cluster("mesh_cluster_upstream_cx_active").await.unwrap_or(-1.0);
@@ -212,13 +223,13 @@ async fn counters_are_exact_after_a_known_mix() {
         .iter()
         .map(|k| pool[*k].as_u64())
         .collect();
-        assert_eq!(ints, [15, 8, 0, 3, 4, 0, 2, 2].map(Some), "{pool:#}");
+        assert_eq!(ints, [15, 8, 0, 3, 4, 0, 2, 3].map(Some), "{pool:#}");
         let web = &j["listeners"][0];
         assert_eq!(web["name"], "web");
         assert_eq!(web["address"], addr.to_string());
         assert_eq!(
             (web["rq_total"].as_u64(), web["cx_total"].as_u64()),
-            (Some(17), Some(1)),
+            (Some(18), Some(1)),
             "{web:#}"
         );
         assert_eq!(web["rq_active"].as_u64(), Some(0));
@@ -230,8 +241,10 @@ async fn counters_are_exact_after_a_known_mix() {
             ("cluster.pool.upstream_rq_2xx", "8"),
             ("cluster.pool.upstream_rq_503", "4"),
             ("cluster.pool.upstream_rq_timeout", "2"),
-            ("cluster.pool.upstream_rq_retry", "2"),
-            ("http.web.downstream_rq_total", "17"),
+            ("cluster.pool.upstream_rq_retry", "3"),
+            ("cluster.pool.upstream_rq_per_try_timeout", "2"),
+            ("http.web.downstream_rq_total", "18"),
+            ("http.web.downstream_rq_5xx", "5"),
             ("http.web.downstream_rq_4xx", "5"),
             ("route.retried.upstream_rq_2xx", "2"),
             ("listener.web.downstream_cx_total", "1"),
