@@ -151,3 +151,16 @@ proptest! {
         prop_assert!(qs.windows(2).all(|w| w[0] <= w[1]), "{qs:?}");
     }
 }
+
+#[test]
+fn only_the_decades_used_are_allocated() {
+    let h = Histogram::default();
+    h.record(Duration::from_millis(30));
+    h.record(Duration::from_millis(300));
+    h.record(Duration::from_millis(31));
+    let allocated = h.segments.iter().filter(|s| s.get().is_some()).count();
+    assert_eq!(allocated, 2, "(10, 100] ms and (100, 1000] ms");
+    let s = h.snapshot();
+    assert_eq!(s.count(), 3);
+    assert_eq!(s.segments.iter().flatten().count(), 2, "snapshots are as sparse");
+}
