@@ -19,6 +19,7 @@ mod registry_outage;
 mod reload;
 mod retries;
 mod routing;
+mod stats;
 mod streams;
 mod trust;
 mod xds_client;

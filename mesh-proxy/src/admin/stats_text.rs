@@ -33,7 +33,7 @@ pub(super) fn render(samples: &[Sample], filter: Option<&regex::Regex>) -> Strin
     let mut histograms: BTreeMap<String, String> = BTreeMap::new();
     let mut totals: BTreeMap<String, u64> = BTreeMap::new();
     for s in samples {
-        let name = dotted(s.name, &s.labels);
+        let name = dotted(s.name, &s.labels, matches!(s.value, Value::Counter(_)));
         if let (Value::Counter(v), true) = (&s.value, by_code(s.name)) {
             let total = match name.rsplit_once('_') {
                 Some((stem, _code)) => format!("{stem}_total"),
@@ -89,10 +89,11 @@ fn quantiles(cumulative: &Snapshot, interval: Option<&Snapshot>) -> String {
 /// `mesh_<scope>_<stat>`: the scope's label (`cluster`, `listener`, `route`) names it
 /// (`http.<listener>` for request stats, `listener.<listener>` for connections); a response
 /// code or class is appended to the stat; `_total` is dropped except where Envoy keeps it
-/// (`upstream_cx_total`, `downstream_cx_rx_bytes_total`); `_seconds` is dropped (the text
+/// (`upstream_cx_total`, `downstream_cx_rx_bytes_total`) and in gauges (`membership_total`);
+/// `_seconds` is dropped (the text
 /// shows milliseconds); any other label becomes a path segment (`circuit_breakers.default.
 /// remaining_cx`, `endpoint.127.0.0.1:8081.rq_total`).
-pub(super) fn dotted(name: &str, labels: &[(&'static str, String)]) -> String {
+pub(super) fn dotted(name: &str, labels: &[(&'static str, String)], counter: bool) -> String {
     let bare = name.strip_prefix("mesh_").unwrap_or(name);
     let (scope, stat) = bare.split_once('_').unwrap_or(("server", bare));
     let mut stat = stat.strip_suffix("_seconds").unwrap_or(stat).to_owned();
@@ -125,9 +126,10 @@ pub(super) fn dotted(name: &str, labels: &[(&'static str, String)]) -> String {
             stat = format!("{stem}_{code}");
         }
         None => {
-            let keeps_total = ["_rq_total", "_cx_total", "_bytes_total"]
-                .iter()
-                .any(|t| stat.ends_with(t))
+            let keeps_total = !counter
+                || ["_rq_total", "_cx_total", "_bytes_total"]
+                    .iter()
+                    .any(|t| stat.ends_with(t))
                 || stat == "rq_total"
                 || stat.ends_with(".rq_total");
             if !keeps_total && let Some(stem) = stat.strip_suffix("_total") {
@@ -207,13 +209,19 @@ mod tests {
             ),
             (names::SERVER_CONFIG_VERSION, l(&[]), "server.config_version"),
             (
+                names::MEMBERSHIP_TOTAL,
+                l(&[("cluster", "web")]),
+                "cluster.web.membership_total",
+            ),
+            (
                 names::MEMBERSHIP_CHANGE,
                 l(&[("cluster", "web")]),
                 "cluster.web.membership_change",
             ),
         ];
         for (name, labels, want) in cases {
-            assert_eq!(dotted(name, &labels), want, "{name} {labels:?}");
+            let counter = name.ends_with("_total") && name != names::MEMBERSHIP_TOTAL;
+            assert_eq!(dotted(name, &labels, counter), want, "{name} {labels:?}");
         }
     }
 
@@ -234,17 +242,13 @@ mod tests {
         ] {
             assert!(all.contains(want), "missing {want:?} in:\n{all}");
         }
-        let lines: Vec<&str> = all.lines().collect();
-        let mut sorted = lines.clone();
+        let plain: Vec<&str> = all.lines().take_while(|l| !l.contains(" P0(")).collect();
+        let mut sorted = plain.clone();
         sorted.sort_unstable();
-        let histogram_at = lines
-            .iter()
-            .position(|l| l.contains("P0("))
-            .unwrap_or(lines.len());
-        assert_eq!(
-            lines[..histogram_at],
-            sorted[..histogram_at],
-            "counters and gauges are sorted"
+        assert_eq!(plain, sorted, "counters and gauges come first, sorted");
+        assert!(
+            all.lines().skip(plain.len()).all(|l| l.contains(" P0(")),
+            "then histograms"
         );
         let filter = regex::Regex::new("rq_[0-9]xx$").unwrap();
         let some = render(&stats.read(), Some(&filter));

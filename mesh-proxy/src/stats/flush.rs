@@ -12,7 +12,8 @@ use std::time::Duration;
 
 pub(crate) fn spawn(store: Weak<Store>, interval: Duration) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(interval);
+        // Validation keeps it at 1ms or more; an embedder's zero must not panic `interval`.
+        let mut tick = tokio::time::interval(interval.max(Duration::from_millis(1)));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // The first tick is immediate: the first interval starts now.
         tick.tick().await;

@@ -51,10 +51,14 @@ fn buckets_count_exactly_at_their_bounds() {
     }
     let s = h.snapshot();
     assert_eq!(s.count(), 8);
-    assert_eq!(s.count_at_most(499), 0, "499 shares no bin with 500: [498, 500)");
-    assert_eq!(s.count_at_most(500), 1);
-    assert_eq!(s.count_at_most(25_000), 3);
-    assert_eq!(s.count_at_most(3_600_000_000), 6);
+    assert_eq!(s.count_at_most(498), 0);
+    assert_eq!(
+        s.count_at_most(500),
+        2,
+        "a value on a bound is counted in its bucket (le)"
+    );
+    assert_eq!(s.count_at_most(25_000), 5);
+    assert_eq!(s.count_at_most(3_600_000_000), 7);
     assert_eq!(s.count_at_most(u64::MAX), 8, "longer than the range still counts");
     assert_eq!(
         s.sum_us(),
@@ -146,4 +150,17 @@ proptest! {
         let qs: Vec<f64> = [0.0, 0.25, 0.5, 0.9, 0.99, 0.999, 1.0].iter().filter_map(|q| s.quantile(*q)).collect();
         prop_assert!(qs.windows(2).all(|w| w[0] <= w[1]), "{qs:?}");
     }
+}
+
+#[test]
+fn only_the_decades_used_are_allocated() {
+    let h = Histogram::default();
+    h.record(Duration::from_millis(30));
+    h.record(Duration::from_millis(300));
+    h.record(Duration::from_millis(31));
+    let allocated = h.segments.iter().filter(|s| s.get().is_some()).count();
+    assert_eq!(allocated, 2, "(10, 100] ms and (100, 1000] ms");
+    let s = h.snapshot();
+    assert_eq!(s.count(), 3);
+    assert_eq!(s.segments.iter().flatten().count(), 2, "snapshots are as sparse");
 }
