@@ -19,7 +19,7 @@ fi
 # (never `playwright install`: the test launches /usr/bin/chromium, and there is no browser download).
 if ! [ -x /usr/bin/chromium ]; then
   echo "installing chromium for the dashboard test" >&2
-  apt-get update -qq && apt-get install -y -qq chromium
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 fi
 if ! python3 -c 'import playwright.sync_api' 2>/dev/null; then
   echo "installing playwright (Python) for the dashboard test" >&2

@@ -142,3 +142,17 @@ pub async fn read_dashboard(
     let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))
 }
+
+/// Runs `tests/python/dashboard_fixture.py`: the dashboard page (`mesh-proxy/src/admin/dashboard.html`)
+/// in headless Chromium against scripted `/stats?format=json` answers (missing latencies, traffic with
+/// a known 5xx share, a failed poll, a restart); `Err` names the first figure that is wrong.
+pub async fn check_dashboard_page(out_dir: &std::path::Path) -> Result<String, String> {
+    check_chromium().await?;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/dashboard_fixture.py");
+    let page = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../mesh-proxy/src/admin/dashboard.html"
+    );
+    let dir = out_dir.to_str().ok_or("a non-UTF-8 temp path")?;
+    run_for(&[script, page, dir], Duration::from_secs(150)).await
+}

@@ -1,5 +1,6 @@
 //! The admin `/dashboard` in a real browser (headless Chromium, `tests/python/dashboard.py`) while
-//! traffic flows: its figures move, agree with `/stats?format=json` and `/clusters`, and it renders.
+//! traffic flows: its figures move, agree with `/stats?format=json` and `/clusters`, and it renders; the
+//! same page against scripted `/stats` answers for the edge cases (`tests/python/dashboard_fixture.py`).
 //! Also the Grafana dashboard in `examples/grafana/` (see `grafana`).
 //!
 //! Chromium and Python's `playwright` are required: `scripts/test.sh` installs them, and without them
@@ -152,6 +153,20 @@ async fn the_dashboard_shows_live_figures_that_match_stats() {
             "the narrow page is {narrow} px wide in a 390 px window"
         );
         running.shutdown().await;
+    })
+    .await;
+}
+
+/// What a live proxy rarely shows on cue, from scripted `/stats` answers: no latency yet, a host down,
+/// a 5xx share of exactly 25%, a failed poll (figures kept, marked stale), a restart (no negative rate),
+/// draining, and a cluster name with markup (shown as text).
+#[tokio::test]
+async fn the_page_handles_gaps_failures_and_restarts() {
+    within(T, async {
+        let out = std::env::temp_dir().join(format!("mesh-dashboard-fixture-{}", std::process::id()));
+        std::fs::create_dir_all(&out).unwrap();
+        let said = python::check_dashboard_page(&out).await;
+        said.unwrap_or_else(|e| panic!("the dashboard page, against scripted /stats answers: {e}"));
     })
     .await;
 }
