@@ -140,10 +140,9 @@ impl Histogram {
 
     pub(crate) fn snapshot(&self) -> Snapshot {
         Snapshot {
-            segments: std::array::from_fn(|s| {
-                let bins = self.segments.get(s).and_then(OnceLock::get)?;
-                Some(bins.iter().map(|b| b.load(Relaxed)).collect())
-            }),
+            segments: (self.segments.iter())
+                .map(|cell| Some(cell.get()?.iter().map(|b| b.load(Relaxed)).collect()))
+                .collect(),
             sum_us: self.sum_us.load(Relaxed),
         }
     }
@@ -151,10 +150,20 @@ impl Histogram {
 
 /// A copy of a histogram's counts at one moment (or the difference of two), in the same
 /// segments (a segment no value reached is absent).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Snapshot {
-    segments: [Option<Box<[u64]>>; SEGMENTS],
+    /// `SEGMENTS` long.
+    segments: Box<[Option<Box<[u64]>>]>,
     sum_us: u64,
+}
+
+impl Default for Snapshot {
+    fn default() -> Self {
+        Snapshot {
+            segments: vec![None; SEGMENTS].into_boxed_slice(),
+            sum_us: 0,
+        }
+    }
 }
 
 impl PartialEq for Snapshot {
