@@ -15,6 +15,17 @@ if ! python3 -c 'import prometheus_client' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check prometheus_client
 fi
 
+# The admin /dashboard is tested in a real browser: Debian's Chromium, driven by Python's playwright
+# (never `playwright install`: the test launches /usr/bin/chromium, and there is no browser download).
+if ! [ -x /usr/bin/chromium ]; then
+  echo "installing chromium for the dashboard test" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
+if ! python3 -c 'import playwright.sync_api' 2>/dev/null; then
+  echo "installing playwright (Python) for the dashboard test" >&2
+  python3 -m pip install --quiet --disable-pip-version-check playwright
+fi
+
 # The registry's Redis store is tested against a real redis-server (its tests fail without one).
 if ! command -v redis-server >/dev/null; then
   echo "installing redis-server for the registry's Redis store tests" >&2

@@ -162,7 +162,9 @@ pub async fn start_with(config: Bootstrap, options: StartOptions) -> Result<Runn
         address: config.admin.address,
         source,
     })?;
-    let runtime = reload::Runtime::start(&config, stats::Stats::new()).await?;
+    let stats = stats::Stats::new();
+    stats.start_flush(config.stats_flush_interval);
+    let runtime = reload::Runtime::start(&config, stats).await?;
     let draining = Arc::new(AtomicBool::new(false));
     let admin = Arc::new(admin::Admin {
         runtime: runtime.clone(),

@@ -39,13 +39,20 @@ pub(crate) struct HttpServer {
     max_request_head: usize,
     /// Peers whose `x-mesh-*` control headers the router honours.
     trusted_cidrs: Vec<mesh_core::policy::Cidr>,
+    /// `downstream_cx_total`, `_active` and the bytes each way.
+    cx: crate::stats::ListenerCx,
     auto: auto::Builder<TokioExecutor>,
     h1_only: auto::Builder<TokioExecutor>,
     h2_only: auto::Builder<TokioExecutor>,
 }
 
 impl HttpServer {
-    pub(crate) fn new(router: &Arc<Router>, tls: Option<Arc<ServerConfig>>, options: &HttpOptions) -> Self {
+    pub(crate) fn new(
+        router: &Arc<Router>,
+        tls: Option<Arc<ServerConfig>>,
+        options: &HttpOptions,
+        cx: crate::stats::ListenerCx,
+    ) -> Self {
         let auto = builder(options);
         HttpServer {
             router: Arc::downgrade(router),
@@ -54,6 +61,7 @@ impl HttpServer {
             request_headers_timeout: options.request_headers_timeout,
             max_request_head: options.max_request_headers_bytes,
             trusted_cidrs: options.trusted_cidrs.clone(),
+            cx,
             h1_only: auto.clone().http1_only(),
             h2_only: auto.clone().http2_only(),
             auto,
@@ -69,6 +77,8 @@ impl HttpServer {
         mut drain: drain::Watch,
         live: Live,
     ) {
+        self.cx.total.increment(1);
+        let _open = self.cx.active.enter();
         // hyper starts its header timer only once the auto builder has read enough to choose
         // HTTP/1 (the first byte), or after the TLS handshake (which has its own, longer timeout),
         // so a client that connects and never sends anything would escape
@@ -87,7 +97,7 @@ impl HttpServer {
         }
         let trusted = self.trusted_cidrs.iter().any(|c| c.contains(peer.ip()));
         let activity = Activity::new();
-        let io = IdleIo::new(tcp, activity.clone());
+        let io = crate::stats::CountingIo::new(IdleIo::new(tcp, activity.clone()), self.cx.bytes.clone());
         match &self.tls {
             None => {
                 let info = ConnInfo {

@@ -2,6 +2,7 @@
 
 mod access_log;
 mod admin;
+mod dashboard;
 mod discovery;
 mod dns;
 mod errors;
@@ -20,6 +21,7 @@ mod reload;
 mod request_id;
 mod retries;
 mod routing;
+mod stats;
 mod streams;
 mod trust;
 mod xds_client;

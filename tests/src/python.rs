@@ -1,8 +1,10 @@
 //! Runs the grpcio interop clients (`tests/python/grpc_client.py`, and `xds_client.py`, grpcio's own
-//! xDS client against an xDS server).
+//! xDS client against an xDS server), and the headless-Chromium reader of the admin dashboard
+//! (`tests/python/dashboard.py`).
 //!
-//! Needs `python3` with `pip install grpcio grpcio-health-checking`; when they are missing the
-//! helpers return an `Err` saying so, and the calling test must fail (never skip) on it.
+//! Needs `python3` with `pip install grpcio grpcio-health-checking` (and, for the dashboard,
+//! `pip install playwright` with Debian's `chromium`); when they are missing the helpers return an
+//! `Err` saying so, and the calling test must fail (never skip) on it. `scripts/test.sh` installs them.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -26,6 +28,10 @@ pub fn grpc_client_script() -> PathBuf {
 }
 
 async fn run(args: &[&str]) -> Result<String, String> {
+    run_for(args, TIMEOUT).await
+}
+
+async fn run_for(args: &[&str], timeout: Duration) -> Result<String, String> {
     let mut cmd = Command::new(python());
     cmd.args(args)
         .stdin(Stdio::null())
@@ -35,9 +41,9 @@ async fn run(args: &[&str]) -> Result<String, String> {
     let child = cmd
         .spawn()
         .map_err(|e| format!("cannot run {} ({e}); install Python 3 and `{INSTALL}`", python()))?;
-    let output = tokio::time::timeout(TIMEOUT, child.wait_with_output())
+    let output = tokio::time::timeout(timeout, child.wait_with_output())
         .await
-        .map_err(|_| format!("{} {args:?} did not finish within {TIMEOUT:?}", python()))?
+        .map_err(|_| format!("{} {args:?} did not finish within {timeout:?}", python()))?
         .map_err(|e| format!("{} {args:?}: {e}", python()))?;
     let text = format!(
         "{}{}",
@@ -102,4 +108,51 @@ pub async fn run_xds_client(xds_server: SocketAddr, service: &str) -> Result<Str
     let script = xds_client_script();
     let server = xds_server.to_string();
     run(&[script.to_string_lossy().as_ref(), server.as_str(), service]).await
+}
+
+/// Where Debian's `chromium` package puts the browser the dashboard test drives.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Checks that Chromium is installed and Python's `playwright` imports (no browser download:
+/// the script drives [`CHROMIUM`]).
+pub async fn check_chromium() -> Result<(), String> {
+    const HOW: &str = "run scripts/test.sh, or `apt-get install -y chromium && pip install playwright`";
+    if !std::path::Path::new(CHROMIUM).exists() {
+        return Err(format!("{CHROMIUM} is missing; {HOW}"));
+    }
+    run(&["-c", "import playwright.sync_api"])
+        .await
+        .map(drop)
+        .map_err(|e| format!("python playwright is not usable; {HOW}\n{e}"))
+}
+
+/// Loads `http://{admin}/dashboard` in headless Chromium with `tests/python/dashboard.py`, which
+/// reads the figures twice (each between two `/stats?format=json` fetches) and takes screenshots
+/// into `out_dir`; returns what it wrote to `out_dir/dashboard.json`.
+pub async fn read_dashboard(
+    admin: SocketAddr,
+    out_dir: &std::path::Path,
+) -> Result<serde_json::Value, String> {
+    check_chromium().await?;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/dashboard.py");
+    let dir = out_dir.to_str().ok_or("a non-UTF-8 temp path")?;
+    // A cold browser start on a busy machine takes a while; the reads themselves take ~10 s.
+    run_for(&[script, &admin.to_string(), dir], Duration::from_secs(150)).await?;
+    let file = out_dir.join("dashboard.json");
+    let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))
+}
+
+/// Runs `tests/python/dashboard_fixture.py`: the dashboard page (`mesh-proxy/src/admin/dashboard.html`)
+/// in headless Chromium against scripted `/stats?format=json` answers (missing latencies, traffic with
+/// a known 5xx share, a failed poll, a restart); `Err` names the first figure that is wrong.
+pub async fn check_dashboard_page(out_dir: &std::path::Path) -> Result<String, String> {
+    check_chromium().await?;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/dashboard_fixture.py");
+    let page = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../mesh-proxy/src/admin/dashboard.html"
+    );
+    let dir = out_dir.to_str().ok_or("a non-UTF-8 temp path")?;
+    run_for(&[script, page, dir], Duration::from_secs(150)).await
 }

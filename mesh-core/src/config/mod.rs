@@ -37,6 +37,9 @@ pub struct Bootstrap {
     pub admin: Option<Admin>,
     /// How long in-flight requests may run on after SIGTERM/SIGINT. Default `30s`.
     pub drain_timeout: Option<String>,
+    /// Envoy's `stats_flush_interval`: the span of the admin's interval quantiles. Default
+    /// `5s`; from `1ms` to `5m`. Read at start.
+    pub stats_flush_interval: Option<String>,
     #[serde(default)]
     pub listeners: Vec<Listener>,
     #[serde(default)]
@@ -191,6 +194,17 @@ pub struct Cluster {
     pub ignore_health_on_host_removal: Option<bool>,
     /// Per-priority limits on connections, pending requests, requests and retries.
     pub circuit_breakers: Option<CircuitBreakers>,
+    /// Envoy's `track_cluster_stats`: optional, costlier stats.
+    pub track_cluster_stats: Option<TrackClusterStats>,
+}
+
+/// Envoy's `track_cluster_stats`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrackClusterStats {
+    /// Series per endpoint (`mesh_cluster_endpoint_*{endpoint}`). Default false: one
+    /// series per host can be many.
+    pub per_endpoint_stats: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]

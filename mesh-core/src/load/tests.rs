@@ -12,6 +12,7 @@ mod lb;
 mod rate_limit;
 mod resilience;
 mod retry;
+mod stats;
 mod syntax;
 mod validation;
 

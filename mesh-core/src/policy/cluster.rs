@@ -38,6 +38,8 @@ pub struct Cluster {
     pub outlier_detection: Option<super::OutlierDetection>,
     /// Per-priority thresholds; Envoy's defaults when the file sets none.
     pub circuit_breakers: super::CircuitBreakers,
+    /// `track_cluster_stats.per_endpoint_stats`: export series per endpoint.
+    pub per_endpoint_stats: bool,
 }
 
 /// Which HTTP version mesh speaks to a cluster's endpoints.
@@ -141,6 +143,8 @@ pub(crate) fn build(raw: &config::Cluster, path: &Path, issues: &mut Issues) -> 
         health_checks,
         outlier_detection: outlier_detection.map(|o| o.ok_or(())).transpose().ok()?,
         circuit_breakers: circuit_breakers?,
+        per_endpoint_stats: (raw.track_cluster_stats.as_ref())
+            .is_some_and(|t| t.per_endpoint_stats == Some(true)),
     })
 }
 

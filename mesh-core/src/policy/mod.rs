@@ -64,6 +64,10 @@ use std::time::Duration;
 
 pub const DEFAULT_ADMIN_ADDRESS: &str = "127.0.0.1:9901";
 pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Envoy's default `stats_flush_interval`.
+pub const DEFAULT_STATS_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+/// Envoy's bounds on `stats_flush_interval`.
+const STATS_FLUSH_INTERVAL_RANGE: (Duration, Duration) = (Duration::from_millis(1), Duration::from_secs(300));
 
 /// A whole, valid configuration.
 #[derive(Debug, Clone, Serialize)]
@@ -75,6 +79,9 @@ pub struct Bootstrap {
     pub admin: Admin,
     #[serde(with = "serde_str")]
     pub drain_timeout: Duration,
+    /// The span of the admin's interval quantiles (Envoy's `stats_flush_interval`).
+    #[serde(with = "serde_str")]
+    pub stats_flush_interval: Duration,
     pub listeners: Vec<Listener>,
     pub clusters: Vec<Cluster>,
     /// Listeners and clusters from a management server, beside the static ones.
@@ -127,6 +134,16 @@ impl TryFrom<&config::Bootstrap> for Bootstrap {
             &root.key("drain_timeout"),
             DEFAULT_DRAIN_TIMEOUT,
         );
+        let flush_path = root.key("stats_flush_interval");
+        let stats_flush_interval = issues.duration(
+            &raw.stats_flush_interval,
+            &flush_path,
+            DEFAULT_STATS_FLUSH_INTERVAL,
+        );
+        let (least, most) = STATS_FLUSH_INTERVAL_RANGE;
+        if raw.stats_flush_interval.is_some() && !(least..=most).contains(&stats_flush_interval) {
+            issues.push(&flush_path, "must be from 1ms to 5m");
+        }
 
         let clusters_path = root.key("clusters");
         let mut clusters = Vec::with_capacity(raw.clusters.len());
@@ -188,6 +205,7 @@ impl TryFrom<&config::Bootstrap> for Bootstrap {
                     node,
                     admin,
                     drain_timeout,
+                    stats_flush_interval,
                     listeners,
                     clusters,
                     dynamic_resources,

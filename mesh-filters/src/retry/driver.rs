@@ -186,6 +186,7 @@ where
             .per_try_timeout
             .filter(|_| !policy.hedge_on_per_try_timeout);
         let mut service = self.ready.take().unwrap_or_else(|| self.service.clone());
+        let stats = limit.map(|_| self.settings.stats.clone());
         Box::pin(async move {
             let _slot = slot;
             let call = async move {
@@ -194,9 +195,12 @@ where
                 ready.call(req).await.map_err(Into::into)
             };
             let outcome = match limit {
-                Some(limit) => timeout(limit, call)
-                    .await
-                    .unwrap_or_else(|_| Err(PerTryTimeout { after: limit }.into())),
+                Some(limit) => timeout(limit, call).await.unwrap_or_else(|_| {
+                    if let Some(stats) = &stats {
+                        stats.record_per_try_timeout();
+                    }
+                    Err(PerTryTimeout { after: limit }.into())
+                }),
                 None => call.await,
             };
             (attempt, outcome)

@@ -10,6 +10,7 @@ pub struct RetryStats {
     budget_exhausted: AtomicU64,
     overflow: AtomicU64,
     success_after_retry: AtomicU64,
+    per_try_timeouts: AtomicU64,
 }
 
 impl RetryStats {
@@ -34,6 +35,16 @@ impl RetryStats {
     /// (`upstream_rq_retry_success`).
     pub fn success_after_retry(&self) -> u64 {
         self.success_after_retry.load(Ordering::Relaxed)
+    }
+
+    /// Tries abandoned by `per_try_timeout` (`upstream_rq_per_try_timeout`); hedged
+    /// tries, which go on, are not counted.
+    pub fn per_try_timeouts(&self) -> u64 {
+        self.per_try_timeouts.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn record_per_try_timeout(&self) {
+        self.per_try_timeouts.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(super) fn record_retry(&self) {

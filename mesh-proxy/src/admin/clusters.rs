@@ -78,7 +78,7 @@ impl Admin {
 /// Envoy's health flags for a host: `healthy`, or `/failed_active_hc` (with the
 /// reason and for how long), `/failed_outlier_check` (with the detection) and
 /// `/pending_dynamic_removal` (discovery dropped it; it stays while it passes checks).
-fn health_flags(
+pub(super) fn health_flags(
     health: Option<&mesh_health::HealthSnapshot>,
     ejections: Option<&mesh_health::EjectionSnapshot>,
     member: &crate::upstream::Member,

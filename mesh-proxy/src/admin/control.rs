@@ -95,15 +95,20 @@ impl Admin {
         }
     }
 
-    fn server_info(&self) -> String {
-        let state = match (
+    /// `LIVE`, `HEALTHCHECK_FAILED` or `DRAINING`.
+    pub(super) fn state(&self) -> &'static str {
+        match (
             self.draining.load(Ordering::Relaxed),
             self.health_failed.load(Ordering::Relaxed),
         ) {
             (true, _) => "DRAINING",
             (false, true) => "HEALTHCHECK_FAILED",
             (false, false) => "LIVE",
-        };
+        }
+    }
+
+    fn server_info(&self) -> String {
+        let state = self.state();
         let node = &self.runtime.node;
         serde_json::json!({
             "version": env!("CARGO_PKG_VERSION"),
@@ -118,7 +123,7 @@ impl Admin {
 
 /// A query value with `%XX` escapes and `+` decoded; a malformed escape is kept as
 /// written (the filter parser then refuses it with its own message).
-fn percent_decoded(value: &str) -> String {
+pub(super) fn percent_decoded(value: &str) -> String {
     let bytes = value.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -3,7 +3,10 @@
 //! | path                | answer                                                      |
 //! |---------------------|-------------------------------------------------------------|
 //! | `/ready`            | 200 `LIVE`, or 503 `DRAINING` once a drain has begun        |
-//! | `/stats/prometheus` | request counts by listener, cluster and response code       |
+//! | `/stats/prometheus` | every counter, gauge and histogram in Prometheus text form (histograms on Envoy's default buckets, in seconds) |
+//! | `/stats`            | the same under Envoy's dotted names, sorted, histograms as `P0(interval,cumulative) … P100(…)` in ms; `?filter=REGEX` |
+//! | `/stats?format=json` | listeners, clusters (counts, latency quantiles, hosts) and server state for dashboards (see `stats_json`) |
+//! | `/dashboard`        | a live HTML page of listeners and clusters (rates, errors, latency, hosts) over `/stats?format=json` |
 //! | `/clusters`         | Envoy's text form per endpoint: `weight`, `zone`, `health_flags`, `rq_active`, `rq_total`, `rq_success`, `rq_error`, `success_rate` (`web::127.0.0.1:8081::weight::1`); `?format=json` for JSON |
 //! | `/config_dump`      | the configuration in force (validated, defaults filled) as JSON, with its `version_info` |
 //! | `/server_info`      | version, state (`LIVE`, `HEALTHCHECK_FAILED`, `DRAINING`), uptime, config version, node |
@@ -16,6 +19,9 @@
 
 mod clusters;
 mod control;
+mod dashboard;
+mod stats_json;
+mod stats_text;
 
 pub use control::LogControl;
 
@@ -85,9 +91,12 @@ impl Admin {
                 text(StatusCode::SERVICE_UNAVAILABLE, "HEALTHCHECK_FAILED\n".into())
             }
             "/ready" => text(StatusCode::OK, "LIVE\n".into()),
-            "/stats/prometheus" => text(StatusCode::OK, self.prometheus()),
+            "/stats/prometheus" => text(StatusCode::OK, crate::stats::prometheus::render(&self.samples())),
+            "/stats" if json => reply(StatusCode::OK, "application/json", self.stats_json(&self.samples())),
+            "/stats" => self.stats_text(req.uri().query()),
             "/clusters" if json => reply(StatusCode::OK, "application/json", self.clusters_json()),
             "/clusters" => text(StatusCode::OK, self.clusters_text()),
+            "/dashboard" => dashboard::page(),
             "/config_dump" => reply(
                 StatusCode::OK,
                 "application/json",
@@ -95,7 +104,8 @@ impl Admin {
             ),
             "/" => text(
                 StatusCode::OK,
-                "/ready\n/stats/prometheus\n/clusters\n/config_dump\n/server_info\n/logging\n\
+                "/ready\n/stats\n/stats?format=json\n/stats/prometheus\n/dashboard\n/clusters\n/config_dump\n\
+                 /server_info\n/logging\n\
                  POST /healthcheck/fail\nPOST /healthcheck/ok\nPOST /drain_listeners\n"
                     .into(),
             ),
@@ -103,12 +113,34 @@ impl Admin {
         }
     }
 
-    /// The recorder's metrics plus the control loops' counters, read live from their
-    /// snapshots (health-check counts change without waking the membership task).
-    fn prometheus(&self) -> String {
-        let mut out = self.runtime.stats.render();
-        crate::live_stats::render(&mut out, &self.runtime.current.load().upstreams.clusters);
-        out
+    /// The stored series plus the control loops' counters, read live from their
+    /// snapshots (health-check counts change without waking the membership task), grouped
+    /// by name: what all three stats pages render.
+    fn samples(&self) -> Vec<crate::stats::Sample> {
+        let mut samples = self.runtime.stats.read();
+        samples.extend(crate::live_stats::samples(
+            &self.runtime.current.load().upstreams.clusters,
+        ));
+        // Stable: each part's label order stays.
+        samples.sort_by(|a, b| a.name.cmp(b.name));
+        samples
+    }
+
+    /// `/stats`, filtered by `?filter=REGEX` when given.
+    fn stats_text(&self, query: Option<&str>) -> Response<ProxyBody> {
+        let asked = query
+            .unwrap_or_default()
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("filter="))
+            .map(control::percent_decoded);
+        let filter = match asked.as_deref().map(regex::Regex::new).transpose() {
+            Ok(filter) => filter,
+            Err(e) => return text(StatusCode::BAD_REQUEST, format!("invalid filter: {e}\n")),
+        };
+        text(
+            StatusCode::OK,
+            stats_text::render(&self.samples(), filter.as_ref()),
+        )
     }
 }
 

@@ -4,8 +4,10 @@
 //! request its per-endpoint authority, version and URI, send it through the endpoint's
 //! pool and record the outcome in one place.
 //!
-//! The request slot and the endpoint's in-flight mark stay with the response body until
-//! it ends, as Envoy counts an upstream request active until its stream completes.
+//! The request slot, the endpoint's in-flight mark and the cluster's `upstream_rq_active`
+//! stay with the response body until it ends, as Envoy counts an upstream request active
+//! until its stream completes. `upstream_rq_time` is recorded per try, from sending it to
+//! its response headers (tries without a response, timed out or reset, record none).
 
 use super::local_reply::ProxyError;
 use crate::body::{ProxyBody, WithGuard, boxed};
@@ -96,6 +98,7 @@ impl Attempt {
             host.record(endpoint.addr);
         }
         let in_flight = endpoint.load.start(Instant::now().into_std());
+        let active = cluster.stats.active.enter();
         let (mut parts, body) = req.into_parts();
         let tls = cluster.policy.tls.is_some();
         let pool = endpoint.pool(cluster.policy.protocol, tls, plan.downstream, plan.upgrade);
@@ -141,15 +144,15 @@ impl Attempt {
         // Latency to response headers feeds peak-EWMA; the request stays in flight (for
         // least-request) and holds its breaker slot until its response body is done.
         let now = Instant::now().into_std();
-        endpoint
-            .load
-            .observe(now.saturating_duration_since(in_flight.started()), now);
+        let elapsed = now.saturating_duration_since(in_flight.started());
+        endpoint.load.observe(elapsed, now);
+        cluster.stats.time.histogram.record(elapsed);
         let (mut parts, body) = response.into_parts();
         // For the access log's `%UPSTREAM_HOST%`: the host of the try whose answer is returned.
         parts.extensions.insert(UpstreamHost(endpoint.addr));
         Ok(Response::from_parts(
             parts,
-            boxed(WithGuard::new(body, (in_flight, slot))),
+            boxed(WithGuard::new(body, (in_flight, slot, active))),
         ))
     }
 }

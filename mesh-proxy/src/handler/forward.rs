@@ -172,7 +172,10 @@ pub(super) async fn forward(
     });
     let result = tokio::select! {
         result = send => result,
-        () = expiry(&mut deadline) => return Err(ProxyError::Timeout),
+        () = expiry(&mut deadline) => {
+            cluster.stats.timeout.increment(1);
+            return Err(ProxyError::Timeout);
+        }
         () = expiry(&mut idle_deadline) => return Err(ProxyError::StreamIdleTimeout),
     };
     let tries = plan.tries.load(Ordering::Relaxed);

@@ -19,7 +19,7 @@ pub(crate) use route_filters::{InvalidFilter, RouteFilters};
 
 use crate::body::{ProxyBody, full};
 use crate::drain;
-use crate::stats::CodeCounters;
+use crate::stats::{ClassCounters, ListenerStats};
 use crate::upstream::Upstreams;
 use http::header::{CONTENT_LENGTH, HOST, LOCATION, TRANSFER_ENCODING};
 use http::uri::Authority;
@@ -49,7 +49,7 @@ pub(crate) struct Router {
     /// Rate limits and faults, per route of `policy`.
     filters: RouteFilters,
     upstreams: Arc<Upstreams>,
-    stats: CodeCounters,
+    stats: ListenerStats,
     /// Request IDs and access logs.
     log: RequestLog,
 }
@@ -66,7 +66,7 @@ impl Router {
         policy: HttpListener,
         filters: RouteFilters,
         upstreams: Arc<Upstreams>,
-        stats: CodeCounters,
+        stats: ListenerStats,
     ) -> Self {
         Router {
             policy,
@@ -84,8 +84,11 @@ impl Router {
 
     pub(crate) async fn handle(&self, req: Request<Incoming>, conn: &ConnInfo) -> Response<ProxyBody> {
         let grpc = is_grpc(req.headers());
+        // Until the response body ends: `downstream_rq_active` and `downstream_rq_time`.
+        let in_flight = self.stats.start();
         let (req, arrival) = self.log.arrive(req, conn);
-        let (response, local) = match self.dispatch(req, conn).await {
+        let mut route = None;
+        let (response, local) = match self.dispatch(req, conn, &mut route).await {
             Ok(r) => (r, None),
             Err(e) => {
                 tracing::debug!(error = %e, flag = e.flag(), "local reply");
@@ -93,14 +96,21 @@ impl Router {
                 (e.into_response(grpc), Some(flag))
             }
         };
-        self.stats.record(response.status().as_u16());
+        let status = response.status().as_u16();
+        self.stats.rq.record(status);
+        if let Some(route) = route {
+            route.record(status);
+        }
+        let response = response.map(|body| crate::body::boxed(crate::body::WithGuard::new(body, in_flight)));
         self.log.depart(arrival, response, local)
     }
 
-    async fn dispatch(
-        &self,
+    /// `matched`: set to the route's counters when a route with a `name` is chosen.
+    async fn dispatch<'s>(
+        &'s self,
         mut req: Request<DownstreamBody>,
         conn: &ConnInfo,
+        matched: &mut Option<&'s ClassCounters>,
     ) -> Result<Response<ProxyBody>, ProxyError> {
         check_framing(&req)?;
         // Before routing, so an untrusted peer can neither steer a route that matches on
@@ -114,6 +124,7 @@ impl Router {
         let route = vhost
             .route(&head(&req, &authority, conn))
             .ok_or(ProxyError::NoRoute)?;
+        *matched = route.name.as_ref().and_then(|name| self.stats.routes.get(name));
         // Rate limit, then fault, for every action: see `route_filters`.
         let admitted = self.filters.apply(hosts, vhost, route, req).await?;
         let req = admitted.request;

@@ -86,9 +86,15 @@ pub(crate) fn state(
     let proto = match &l.kind {
         ListenerKind::Http(h) => {
             let filters = handler::RouteFilters::build(&l.name, h, stats)?;
-            let router = handler::Router::new(h.clone(), filters, upstreams.clone(), stats.listener(&l.name));
+            let router =
+                handler::Router::new(h.clone(), filters, upstreams.clone(), stats.listener(&l.name, h));
             let router = Arc::new(router.with_log(handler::RequestLog::new(&h.options, |p| sinks.get(p))));
-            let server = Arc::new(listener::HttpServer::new(&router, tls, &h.options));
+            let server = Arc::new(listener::HttpServer::new(
+                &router,
+                tls,
+                &h.options,
+                stats.listener_cx(&l.name),
+            ));
             Proto::Http { server, router }
         }
         ListenerKind::Tcp(t) => Proto::Tcp(Arc::new(tcp::TcpProxy {

@@ -39,6 +39,8 @@ pub(crate) struct Connector {
     pub(crate) tls: Option<(Arc<ClientConfig>, ServerName<'static>)>,
     /// The cluster's breaker: every connection holds one of its connection slots.
     pub(crate) connections: Breaker,
+    /// The cluster's `upstream_cx_total` and `upstream_cx_active`.
+    pub(crate) cx: crate::stats::UpstreamCx,
 }
 
 impl tower::Service<http::Uri> for Connector {
@@ -74,10 +76,18 @@ impl tower::Service<http::Uri> for Connector {
                         Stream::Tls(Box::new(tls))
                     }
                 };
-                Ok(UpstreamIo { stream, _slot: slot })
+                Ok(UpstreamIo {
+                    stream,
+                    _slot: slot,
+                    _active: this.cx.active.enter(),
+                })
             };
             match tokio::time::timeout(this.timeout, connect).await {
-                Ok(io) => io.map(TokioIo::new),
+                Ok(io) => {
+                    let io = io?;
+                    this.cx.total.increment(1);
+                    Ok(TokioIo::new(io))
+                }
                 Err(_) => Err(ConnectError::Timeout(addr, this.timeout)),
             }
         })
@@ -90,6 +100,8 @@ impl tower::Service<http::Uri> for Connector {
 pub(crate) struct UpstreamIo {
     stream: Stream,
     _slot: ConnectionGuard,
+    /// Counted in `upstream_cx_active` until the pool drops the connection.
+    _active: crate::stats::Active,
 }
 
 #[derive(Debug)]

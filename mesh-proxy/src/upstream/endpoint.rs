@@ -76,6 +76,7 @@ impl Endpoint {
         addr: SocketAddr,
         tls: Option<&ClientTls>,
         connections: &Breaker,
+        cx: &crate::stats::UpstreamCx,
         joined: Option<Instant>,
     ) -> Self {
         let sni = |tls: &ClientTls| {
@@ -88,6 +89,7 @@ impl Endpoint {
             timeout: cluster.connect_timeout,
             tls: config.zip(tls).map(|(c, t)| (c.clone(), sni(t))),
             connections: connections.clone(),
+            cx: cx.clone(),
         };
         let h1 = client(cluster, connector(tls.map(|t| &t.h1)), false);
         let h2 = match (cluster.protocol, tls) {

@@ -112,7 +112,14 @@ impl ClusterRuntime {
         let previous = self.hosts.load();
         let members = previous.next_members(discovered, addrs, |addr| {
             let connections = self.breakers.get(mesh_core::policy::RoutingPriority::Default);
-            Endpoint::build(&self.policy, addr, self.tls.as_ref(), connections, Some(now))
+            Endpoint::build(
+                &self.policy,
+                addr,
+                self.tls.as_ref(),
+                connections,
+                &self.stats.cx,
+                Some(now),
+            )
         });
         let same = |(m, p): (&super::Member, &super::Member)| Arc::ptr_eq(&m.endpoint, &p.endpoint);
         if members.len() != previous.members.len() || !members.iter().zip(&previous.members).all(same) {

@@ -101,6 +101,7 @@ impl ClusterRuntime {
         let tls = policy.tls.as_ref().map(client_tls).transpose()?;
         let breakers = Breakers::new(&policy.circuit_breakers);
         let connections = breakers.get(mesh_core::policy::RoutingPriority::Default);
+        let stats = stats.cluster(&policy.name);
         let members: Vec<Member> = first
             .endpoints
             .iter()
@@ -110,6 +111,7 @@ impl ClusterRuntime {
                     spec.address,
                     tls.as_ref(),
                     connections,
+                    &stats.cx,
                     None,
                 )),
                 spec: spec.clone(),
@@ -120,7 +122,6 @@ impl ClusterRuntime {
         // priorities and zones. With checks configured, the first snapshot marks them
         // all unhealthy, which is panic mode until the first checks pass.
         let built = Pickset::build(policy, zones.as_ref(), &members, None, None)?;
-        let stats = stats.cluster(&policy.name);
         stats.total.set(members.len() as f64);
         stats.healthy.set(built.healthy as f64);
         Ok(ClusterRuntime {
@@ -180,10 +181,8 @@ impl ClusterRuntime {
                 self.stats.reset.increment(1);
                 true
             }
-            Timeout => {
-                self.stats.timeout.increment(1);
-                true
-            }
+            // Counted where the route timeout fires (`handler::forward`), once per request.
+            Timeout => true,
         };
         endpoint.outcomes.record(error);
         if let Some(recorder) = self.outlier.get() {

@@ -72,17 +72,17 @@ async fn a_per_try_timeout_is_retried_under_5xx_only() {
 
     let upstream = slow_then_fast();
     let start = Instant::now();
-    let response = send(&RetryLayer::new(per_try("5xx")), &upstream, get())
-        .await
-        .unwrap();
+    let layer = RetryLayer::new(per_try("5xx"));
+    let response = send(&layer, &upstream, get()).await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(upstream.attempts(), 2);
+    assert_eq!(layer.stats().per_try_timeouts(), 1, "the first try, cut at 1s");
     assert!(start.elapsed() >= Duration::from_secs(1) && start.elapsed() < Duration::from_secs(2));
 
     let upstream = slow_then_fast();
-    let error = send(&RetryLayer::new(per_try("connect-failure")), &upstream, get())
-        .await
-        .unwrap_err();
+    let layer = RetryLayer::new(per_try("connect-failure"));
+    let error = send(&layer, &upstream, get()).await.unwrap_err();
+    assert_eq!(layer.stats().per_try_timeouts(), 1);
     assert_eq!(
         error.downcast_ref::<PerTryTimeout>(),
         Some(&PerTryTimeout {

@@ -26,6 +26,11 @@ async fn the_hedge_answers_first() {
         (layer.stats().retries(), layer.stats().success_after_retry()),
         (1, 1)
     );
+    assert_eq!(
+        layer.stats().per_try_timeouts(),
+        0,
+        "a hedged try goes on: no timeout"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -1,6 +1,7 @@
 //! `/stats/prometheus` parses with an independent implementation of the format (Python's
 //! `prometheus_client` parser), with live control-loop series (health, outlier, breakers,
-//! retries) beside the request counters, each family exactly once.
+//! retries) beside the request counters, code classes, active gauges, connection counters and
+//! the latency histograms, each family exactly once.
 
 use super::T;
 use mesh_tests::backend::Http;
@@ -56,6 +57,20 @@ async fn the_exposition_parses_with_prometheus_client() {
             ("mesh_http_downstream_rq", "counter"),
             ("mesh_cluster_upstream_rq", "counter"),
             ("mesh_cluster_membership_healthy", "gauge"),
+            ("mesh_http_downstream_rq_xx", "counter"),
+            ("mesh_cluster_upstream_rq_xx", "counter"),
+            ("mesh_cluster_upstream_rq_active", "gauge"),
+            ("mesh_http_downstream_rq_active", "gauge"),
+            ("mesh_cluster_upstream_rq_time_seconds", "histogram"),
+            ("mesh_http_downstream_rq_time_seconds", "histogram"),
+            ("mesh_listener_downstream_cx", "counter"),
+            ("mesh_listener_downstream_cx_active", "gauge"),
+            ("mesh_listener_downstream_cx_rx_bytes", "counter"),
+            ("mesh_cluster_upstream_cx", "counter"),
+            ("mesh_cluster_upstream_cx_active", "gauge"),
+            ("mesh_cluster_upstream_rq_per_try_timeout", "counter"),
+            ("mesh_cluster_circuit_breakers_remaining_cx", "gauge"),
+            ("mesh_cluster_health_check_attempt", "counter"),
         ] {
             assert!(
                 families
@@ -64,6 +79,13 @@ async fn the_exposition_parses_with_prometheus_client() {
                 "{family} ({kind}) missing from:\n{families}"
             );
         }
+        // A histogram family: 19 buckets of Envoy's, +Inf, _sum and _count per series.
+        assert!(
+            families
+                .lines()
+                .any(|l| l == "mesh_cluster_upstream_rq_time_seconds histogram 22"),
+            "{families}"
+        );
     })
     .await;
 }
