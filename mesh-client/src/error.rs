@@ -173,7 +173,10 @@ fn is_overloaded(headers: &HeaderMap) -> bool {
 
 /// The condition the proxy's flags (or its overload header) name in `headers`, if any.
 pub(crate) fn classify_flags(headers: &HeaderMap) -> Option<ErrorKind> {
-    let flags = headers.get(RESPONSE_FLAGS).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let flags = headers
+        .get(RESPONSE_FLAGS)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let has = |flag: &str| flags.split(',').any(|f| f.trim() == flag);
     if is_overloaded(headers) || has("UO") {
         Some(ErrorKind::Overloaded)
@@ -225,7 +228,12 @@ mod tests {
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         pairs
             .iter()
-            .map(|(k, v)| (http::HeaderName::from_static(k), http::HeaderValue::from_static(v)))
+            .map(|(k, v)| {
+                (
+                    http::HeaderName::from_static(k),
+                    http::HeaderValue::from_static(v),
+                )
+            })
             .collect()
     }
 
@@ -255,21 +263,35 @@ mod tests {
     #[test]
     fn upstream_answers_are_not_errors() {
         assert_eq!(classify(StatusCode::SERVICE_UNAVAILABLE, &HeaderMap::new()), None);
-        assert_eq!(classify(StatusCode::OK, &headers(&[(RESPONSE_FLAGS, "URX")])), None);
+        assert_eq!(
+            classify(StatusCode::OK, &headers(&[(RESPONSE_FLAGS, "URX")])),
+            None
+        );
         // A flag is matched whole, not as a substring of another.
-        assert_eq!(classify(StatusCode::BAD_GATEWAY, &headers(&[(RESPONSE_FLAGS, "URX")])), None);
+        assert_eq!(
+            classify(StatusCode::BAD_GATEWAY, &headers(&[(RESPONSE_FLAGS, "URX")])),
+            None
+        );
     }
 
     #[test]
     fn the_overload_header_alone_means_overloaded() {
         let h = headers(&[(OVERLOADED, "true")]);
-        assert_eq!(classify(StatusCode::SERVICE_UNAVAILABLE, &h), Some(ErrorKind::Overloaded));
+        assert_eq!(
+            classify(StatusCode::SERVICE_UNAVAILABLE, &h),
+            Some(ErrorKind::Overloaded)
+        );
     }
 
     #[test]
     fn errors_carry_status_flags_and_say_what_happened() {
         let h = headers(&[(RESPONSE_FLAGS, "UF,URX")]);
-        let err = from_reply(ErrorKind::ConnectFailure, "backend", StatusCode::SERVICE_UNAVAILABLE, &h);
+        let err = from_reply(
+            ErrorKind::ConnectFailure,
+            "backend",
+            StatusCode::SERVICE_UNAVAILABLE,
+            &h,
+        );
         assert_eq!(err.kind(), ErrorKind::ConnectFailure);
         assert_eq!(err.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
         assert_eq!(err.flags(), Some("UF,URX"));
@@ -282,6 +304,11 @@ mod tests {
             cause: TimeoutCause::LocalDeadline(Duration::from_secs(16)),
         };
         assert_eq!(local.status(), None);
-        assert!(local.to_string().contains("no response from the proxy within 16s"), "{local}");
+        assert!(
+            local
+                .to_string()
+                .contains("no response from the proxy within 16s"),
+            "{local}"
+        );
     }
 }

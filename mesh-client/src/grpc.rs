@@ -23,10 +23,10 @@
 //! # Ok(()) }
 //! ```
 
+use crate::MeshClient;
 use crate::context::MeshContext;
 use crate::error::{self, Error, ErrorKind};
 use crate::options::Defaults;
-use crate::MeshClient;
 use http::HeaderValue;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -148,9 +148,10 @@ mod tests {
     #[test]
     fn a_proxy_reply_in_a_status_maps_to_its_kind() {
         let mut status = tonic::Status::unavailable("no healthy upstream");
-        status
-            .metadata_mut()
-            .insert("x-mesh-response-flags", tonic::metadata::MetadataValue::from_static("UH"));
+        status.metadata_mut().insert(
+            "x-mesh-response-flags",
+            tonic::metadata::MetadataValue::from_static("UH"),
+        );
         assert_eq!(error_kind(&status), Some(ErrorKind::NoHealthyUpstream));
         assert_eq!(error_kind(&tonic::Status::unavailable("server said so")), None);
     }
@@ -158,7 +159,8 @@ mod tests {
     #[test]
     fn a_call_carries_the_context_and_its_own_deadline_to_the_proxy() {
         let mut req = http::Request::post("/inventory.Stock/Get").body(()).unwrap();
-        req.headers_mut().insert("grpc-timeout", HeaderValue::from_static("250m"));
+        req.headers_mut()
+            .insert("grpc-timeout", HeaderValue::from_static("250m"));
         let ctx = MeshContext::new().with(&crate::context::REQUEST_ID, HeaderValue::from_static("rid"));
         ctx.sync_scope(|| prepare(&Defaults::default(), &mut req));
         let h = req.headers();

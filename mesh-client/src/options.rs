@@ -36,7 +36,8 @@ pub const DEFAULT_MAX_RETRIES: u32 = 2;
 pub const DEFAULT_DEADLINE_GRACE: Duration = Duration::from_secs(1);
 
 pub(crate) const RQ_TIMEOUT: HeaderName = HeaderName::from_static("x-mesh-upstream-rq-timeout-ms");
-pub(crate) const PER_TRY_TIMEOUT: HeaderName = HeaderName::from_static("x-mesh-upstream-rq-per-try-timeout-ms");
+pub(crate) const PER_TRY_TIMEOUT: HeaderName =
+    HeaderName::from_static("x-mesh-upstream-rq-per-try-timeout-ms");
 pub(crate) const MAX_RETRIES: HeaderName = HeaderName::from_static("x-mesh-max-retries");
 pub(crate) const RETRY_ON: HeaderName = HeaderName::from_static("x-mesh-retry-on");
 
@@ -155,6 +156,7 @@ impl Effective {
     }
 
     /// The timeout of a gRPC call that set its own deadline (`grpc-timeout`) is that deadline.
+    #[cfg(feature = "grpc")]
     pub(crate) fn with_timeout(mut self, timeout: Duration) -> Effective {
         self.timeout = Some(timeout);
         self
@@ -162,7 +164,9 @@ impl Effective {
 
     /// Writes the control headers for a `method` request, keeping any the caller set.
     pub(crate) fn apply(&self, method: &Method, headers: &mut HeaderMap) {
-        set(headers, RQ_TIMEOUT, || millis(self.timeout.unwrap_or(Duration::ZERO)));
+        set(headers, RQ_TIMEOUT, || {
+            millis(self.timeout.unwrap_or(Duration::ZERO))
+        });
         if let Some(per_try) = self.per_try_timeout {
             set(headers, PER_TRY_TIMEOUT, || millis(per_try));
         }
@@ -187,7 +191,9 @@ fn set(headers: &mut HeaderMap, name: HeaderName, value: impl FnOnce() -> Option
 }
 
 fn millis(d: Duration) -> Option<HeaderValue> {
-    Some(HeaderValue::from(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
+    Some(HeaderValue::from(
+        u64::try_from(d.as_millis()).unwrap_or(u64::MAX),
+    ))
 }
 
 /// See the module doc for why these.

@@ -28,22 +28,12 @@ pub struct InvalidEgress {
 }
 
 /// Builds a [`MeshClient`]; start from [`MeshClient::builder`] or [`MeshClientBuilder::from_env`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 #[must_use = "a builder does nothing until `build()`"]
 pub struct MeshClientBuilder {
     egress: Option<(&'static str, String)>,
     pub(super) defaults: Defaults,
     pub(super) http2: bool,
-}
-
-impl Default for MeshClientBuilder {
-    fn default() -> Self {
-        MeshClientBuilder {
-            egress: None,
-            defaults: Defaults::default(),
-            http2: false,
-        }
-    }
 }
 
 impl MeshClientBuilder {
@@ -151,7 +141,12 @@ mod tests {
 
     #[test]
     fn accepts_host_port_forms() {
-        for ok in ["127.0.0.1:10000", "localhost:15001", "[::1]:10000", " 127.0.0.1:1 "] {
+        for ok in [
+            "127.0.0.1:10000",
+            "localhost:15001",
+            "[::1]:10000",
+            " 127.0.0.1:1 ",
+        ] {
             let a = parse_egress(EGRESS_ENV, ok).unwrap();
             assert!(a.port_u16().is_some(), "{ok}");
         }
@@ -162,7 +157,10 @@ mod tests {
         let cases = [
             ("localhost", "no port"),
             ("127.0.0.1:0", "port 0"),
-            ("http://127.0.0.1:10000", "a scheme, path or user part is not allowed"),
+            (
+                "http://127.0.0.1:10000",
+                "a scheme, path or user part is not allowed",
+            ),
             ("127.0.0.1:99999", "port out of range"),
             (":10000", "no host"),
             ("", "not an address"),
@@ -170,7 +168,10 @@ mod tests {
         for (value, reason) in cases {
             let err = parse_egress(EGRESS_ENV, value).unwrap_err();
             assert_eq!(err.reason, reason, "{value:?}");
-            assert_eq!(err.to_string(), format!("MESH_EGRESS: {value:?} is not host:port ({reason})"));
+            assert_eq!(
+                err.to_string(),
+                format!("MESH_EGRESS: {value:?} is not host:port ({reason})")
+            );
         }
     }
 

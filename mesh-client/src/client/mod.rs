@@ -107,6 +107,7 @@ impl MeshClient {
         self.inner.http2
     }
 
+    #[cfg(feature = "grpc")]
     pub(crate) fn defaults(&self) -> &Defaults {
         &self.inner.defaults
     }

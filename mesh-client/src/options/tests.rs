@@ -15,7 +15,10 @@ fn defaults_are_a_15s_timeout_and_safe_retries() {
     let d = Defaults::default();
     let get = headers_for(&d, None, Method::GET);
     assert_eq!(text(&get, &RQ_TIMEOUT), Some("15000"));
-    assert_eq!(text(&get, &RETRY_ON), Some("gateway-error,reset,connect-failure,refused-stream"));
+    assert_eq!(
+        text(&get, &RETRY_ON),
+        Some("gateway-error,reset,connect-failure,refused-stream")
+    );
     assert_eq!(text(&get, &MAX_RETRIES), Some("2"));
     assert_eq!(get.get(&PER_TRY_TIMEOUT), None);
     assert_eq!(d.resolve(None).deadline(), Some(Duration::from_secs(16)));
@@ -46,7 +49,10 @@ fn a_call_overrides_the_client_which_overrides_the_defaults() {
     assert_eq!(text(&h, &PER_TRY_TIMEOUT), Some("900"));
     assert_eq!(text(&h, &RETRY_ON), Some("5xx,unavailable"));
     assert_eq!(text(&h, &MAX_RETRIES), Some("4"));
-    assert_eq!(client.resolve(Some(&call)).deadline(), Some(Duration::from_secs(4)));
+    assert_eq!(
+        client.resolve(Some(&call)).deadline(),
+        Some(Duration::from_secs(4))
+    );
 }
 
 #[test]
@@ -58,7 +64,10 @@ fn off_means_off_at_the_proxy_too() {
     assert_eq!(text(&h, &MAX_RETRIES), Some("0"), "0 lifts the route's retries");
     assert_eq!(h.get(&RETRY_ON), None);
     assert_eq!(d.resolve(Some(&call)).deadline(), None);
-    assert_eq!(CallOptions::new().timeout(Duration::ZERO), CallOptions::new().no_timeout());
+    assert_eq!(
+        CallOptions::new().timeout(Duration::ZERO),
+        CallOptions::new().no_timeout()
+    );
 }
 
 #[test]

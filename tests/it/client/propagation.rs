@@ -1,0 +1,94 @@
+//! One request ID and trace context from the caller of the frontend, through the frontend app
+//! and the egress proxy, to the backend, without the app code touching a header.
+
+use super::{Frontend, T, Upstream, egress, trace_id};
+use http::Method;
+use mesh_client::MeshClient;
+use mesh_tests::backend::Http;
+use mesh_tests::client::{Connection, body, request};
+use mesh_tests::within;
+
+const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+#[tokio::test]
+async fn the_request_id_and_trace_reach_the_backend_without_the_app_touching_them() {
+    within(T, async {
+        let backend = Http::start("backend").await;
+        let upstreams = [Upstream {
+            name: "backend",
+            endpoints: &[backend.addr()],
+            extra: "",
+        }];
+        let (_proxy, client) = egress(&upstreams, MeshClient::builder()).await;
+        let frontend = Frontend::start(client).await;
+        let mut conn = Connection::http1(frontend.addr()).await.unwrap();
+
+        for (path, id) in [("/direct", "rid-direct-1"), ("/spawned", "rid-spawned-2")] {
+            let mut req = request(Method::GET, "frontend", path, body::empty());
+            req.headers_mut().insert("x-request-id", id.parse().unwrap());
+            req.headers_mut()
+                .insert("traceparent", TRACEPARENT.parse().unwrap());
+            req.headers_mut()
+                .insert("tracestate", "vendor=1".parse().unwrap());
+            let reply = conn.send(req).await.unwrap();
+            assert_eq!(reply.status, 200, "{path}: {}", reply.text());
+            let seen = reply.received();
+            assert_eq!(seen.backend, "backend");
+            assert_eq!(seen.header("host"), Some("backend"), "{path}: addressed by name");
+            assert_eq!(
+                seen.header_all("x-request-id"),
+                [id],
+                "{path}: one request ID end to end"
+            );
+            let traceparent = seen
+                .header("traceparent")
+                .expect("traceparent reached the backend");
+            assert_eq!(
+                trace_id(traceparent),
+                trace_id(TRACEPARENT),
+                "{path}: the same trace"
+            );
+            assert_eq!(seen.header("tracestate"), Some("vendor=1"), "{path}");
+            assert!(
+                !seen
+                    .headers
+                    .keys()
+                    .any(|k| k.starts_with("x-mesh-upstream") || k.starts_with("x-mesh-retry")),
+                "{path}: the proxy consumed the client's control headers: {:?}",
+                seen.headers
+            );
+        }
+        assert_eq!(backend.requests(), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn upstream_errors_are_responses_and_only_idempotent_calls_retry_them() {
+    within(T, async {
+        let backend = Http::start("backend").await;
+        let upstreams = [Upstream {
+            name: "backend",
+            endpoints: &[backend.addr()],
+            extra: "",
+        }];
+        let (_proxy, client) = egress(&upstreams, MeshClient::builder()).await;
+
+        // A GET may be repeated: the default policy retries a 503 twice (gateway-error).
+        let reply = client
+            .get("backend", "/status/503")
+            .await
+            .expect("an upstream 503 is a response");
+        assert_eq!(reply.status(), 503);
+        assert_eq!(backend.requests(), 3, "one try and two retries");
+
+        // A POST may have been processed: it is not retried once it reached the upstream.
+        let reply = client
+            .post("backend", "/status/503", "order")
+            .await
+            .expect("a response");
+        assert_eq!(reply.status(), 503);
+        assert_eq!(backend.requests(), 4, "no retry of a POST");
+    })
+    .await;
+}
