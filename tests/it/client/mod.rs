@@ -18,7 +18,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use mesh_client::{MeshClient, MeshContextService, context};
+use mesh_client::{MeshClient, MeshContext, MeshContextService, context};
 use mesh_tests::AbortOnDrop;
 use mesh_tests::client::Reply;
 use std::convert::Infallible;
@@ -137,14 +137,22 @@ async fn handle(
         }
         _ => client.get("backend", "/from-frontend").await,
     };
-    Ok(match result {
+    let mut response = match result {
         Ok(response) => match Reply::read(response).await {
             Ok(reply) => answer(reply.status.as_u16(), reply.body),
             Err(e) => answer(599, e.to_string()),
         },
         Err(e) => answer(599, e.to_string()),
-    })
+    };
+    // For the test to compare with what the backend got; the call above did not need it.
+    if let Some(id) = MeshContext::current().and_then(|c| c.get(&context::REQUEST_ID).cloned()) {
+        response.headers_mut().insert(FRONTEND_SAW, id);
+    }
+    Ok(response)
 }
+
+/// The frontend's answers carry the request ID it was handling in this header.
+pub(crate) const FRONTEND_SAW: &str = "x-frontend-request-id";
 
 fn answer(status: u16, body: impl Into<Bytes>) -> http::Response<Full<Bytes>> {
     let mut response = http::Response::new(Full::new(body.into()));

@@ -1,11 +1,12 @@
 //! One request ID and trace context from the caller of the frontend, through the frontend app
 //! and the egress proxy, to the backend, without the app code touching a header.
 
-use super::{Frontend, T, Upstream, egress, trace_id};
+use super::{FRONTEND_SAW, Frontend, T, Upstream, egress, trace_id};
 use http::Method;
 use mesh_client::MeshClient;
 use mesh_tests::backend::Http;
 use mesh_tests::client::{Connection, body, request};
+use mesh_tests::proxy::Config;
 use mesh_tests::within;
 
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -59,6 +60,56 @@ async fn the_request_id_and_trace_reach_the_backend_without_the_app_touching_the
             );
         }
         assert_eq!(backend.requests(), 2);
+    })
+    .await;
+}
+
+/// The whole path, both legs through a sidecar: caller → ingress proxy → frontend → egress proxy
+/// → backend. Whatever request ID the ingress leaves the frontend (its caller's, or one the proxy
+/// made), the backend gets that same one.
+#[tokio::test]
+async fn through_ingress_and_egress_the_backend_gets_the_id_the_frontend_handled() {
+    within(T, async {
+        let backend = Http::start("backend").await;
+        let upstreams = [Upstream {
+            name: "backend",
+            endpoints: &[backend.addr()],
+            extra: "",
+        }];
+        let (_egress, client) = egress(&upstreams, MeshClient::builder()).await;
+        let frontend = Frontend::start(client).await;
+        let (_ingress, ingress_addr) = Config::new("frontend", &[frontend.addr()]).start().await;
+
+        let mut req = request(Method::GET, "frontend", "/direct", body::empty());
+        req.headers_mut()
+            .insert("x-request-id", "rid-edge-3".parse().unwrap());
+        req.headers_mut()
+            .insert("traceparent", TRACEPARENT.parse().unwrap());
+        let reply = Connection::http1(ingress_addr)
+            .await
+            .unwrap()
+            .send(req)
+            .await
+            .unwrap();
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let handled = reply
+            .header(FRONTEND_SAW)
+            .expect("the frontend handled a request ID")
+            .to_owned();
+        let seen = reply.received();
+        assert_eq!(
+            seen.header_all("x-request-id"),
+            [handled],
+            "one request ID across both legs"
+        );
+        let traceparent = seen
+            .header("traceparent")
+            .expect("traceparent reached the backend");
+        assert_eq!(
+            trace_id(traceparent),
+            trace_id(TRACEPARENT),
+            "the same trace across both legs"
+        );
     })
     .await;
 }
