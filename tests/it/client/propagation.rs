@@ -143,3 +143,33 @@ async fn upstream_errors_are_responses_and_only_idempotent_calls_retry_them() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_http2_client_names_the_service_in_its_authority() {
+    within(T, async {
+        let backend = Http::start("backend").await;
+        let upstreams = [Upstream {
+            name: "backend",
+            endpoints: &[backend.addr()],
+            extra: "",
+        }];
+        let (_proxy, client) = egress(&upstreams, MeshClient::builder().http2(true)).await;
+        assert!(client.is_http2());
+        let ctx = mesh_client::MeshContext::new()
+            .with(&mesh_client::context::REQUEST_ID, "rid-h2".parse().unwrap());
+        for i in 0..3 {
+            let reply = ctx
+                .clone()
+                .scope(client.get("backend", &format!("/h2/{i}")))
+                .await
+                .unwrap();
+            let reply = mesh_tests::client::Reply::read(reply).await.unwrap();
+            assert_eq!(reply.version, http::Version::HTTP_2);
+            let seen = reply.received();
+            assert_eq!(seen.path, format!("/h2/{i}"));
+            assert_eq!(seen.header("x-request-id"), Some("rid-h2"));
+        }
+        assert_eq!(backend.requests(), 3);
+    })
+    .await;
+}
