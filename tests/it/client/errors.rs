@@ -181,3 +181,31 @@ async fn a_dead_proxy_is_unreachable() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_cluster_whose_hosts_all_fail_health_checks_has_no_healthy_upstream() {
+    within(T, async {
+        let sick = Http::start("sick").await;
+        sick.set_health(503);
+        let upstreams = [Upstream {
+            name: "sick",
+            endpoints: &[sick.addr()],
+            // No panic routing: with every host failing, the proxy must refuse, not spray.
+            extra: "common_lb_config: { healthy_panic_threshold: 0 }, health_checks: [ { interval: 100ms, \
+                    timeout: 1s, unhealthy_threshold: 1, healthy_threshold: 1, http_health_check: { path: /healthz } } ]",
+        }];
+        let (proxy, client) = egress(&upstreams, MeshClient::builder()).await;
+        let admin = proxy.admin_addr();
+        eventually(Duration::from_secs(10), "the host failed its health check", || async {
+            counter(admin, "mesh_cluster_health_check_failure_total", [("cluster", "sick")]).await >= 1
+                && counter(admin, "mesh_cluster_membership_healthy", [("cluster", "sick")]).await == 0
+        })
+        .await;
+        let served = sick.requests();
+        let err = client.get("sick", "/").await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NoHealthyUpstream, "{err}");
+        assert_eq!(err.flags(), Some("UH"));
+        assert_eq!(sick.requests(), served, "the failing host got no traffic");
+    })
+    .await;
+}
