@@ -3,6 +3,7 @@
 //! One test binary (`cargo test -p mesh-tests --test integration`), one module per area.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod client;
 mod embedded;
 mod harness;
 mod proxy;
