@@ -15,12 +15,14 @@ mod health;
 mod lb;
 mod resilience;
 mod route;
+mod trace;
 
 pub use discovery::*;
 pub use health::*;
 pub use lb::*;
 pub use resilience::*;
 pub use route::*;
+pub use trace::*;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -42,6 +44,8 @@ pub struct Bootstrap {
     /// Envoy's `dynamic_resources`: more listeners and clusters (with their routes and
     /// endpoints) from a management server, beside the static ones above.
     pub dynamic_resources: Option<DynamicResources>,
+    /// Spans over OTLP; no block, no tracing.
+    pub tracing: Option<Tracing>,
 }
 
 /// Where dynamic resources come from. Only ADS: LDS, RDS, CDS and EDS on one gRPC stream.
@@ -117,6 +121,8 @@ pub struct Listener {
     pub max_connections: Option<u32>,
     /// New connections per time (Envoy's `envoy.filters.network.local_ratelimit`).
     pub connection_rate_limit: Option<TokenBucket>,
+    /// HTTP listeners: the share of call chains traced (needs the top-level `tracing`).
+    pub tracing: Option<ListenerTracing>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]

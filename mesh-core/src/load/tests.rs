@@ -13,6 +13,7 @@ mod rate_limit;
 mod resilience;
 mod retry;
 mod syntax;
+mod tracing;
 mod validation;
 
 use super::*;

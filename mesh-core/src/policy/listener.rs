@@ -73,6 +73,8 @@ pub struct HttpOptions {
     /// Requests per time for requests whose route and virtual host set no
     /// `local_rate_limit`: the most specific bucket applies. `None`: no limit.
     pub local_rate_limit: Option<super::TokenBucket>,
+    /// Sampling of this listener's spans; used only when the proxy has a `tracing` exporter.
+    pub tracing: super::ListenerTracing,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -96,6 +98,7 @@ pub(crate) fn build(
     raw: &config::Listener,
     path: &Path,
     clusters: &ClusterIndex<'_>,
+    traced: bool,
     issues: &mut Issues,
 ) -> Option<Listener> {
     let before = issues.0.len();
@@ -118,7 +121,7 @@ pub(crate) fn build(
             }
             let virtual_hosts =
                 super::build_virtual_hosts(&raw.virtual_hosts, &path.key("virtual_hosts"), clusters, issues);
-            let options = options(raw, path, issues);
+            let options = options(raw, path, traced, issues);
             ListenerKind::Http(HttpListener {
                 virtual_hosts,
                 options,
@@ -139,6 +142,7 @@ pub(crate) fn build(
                 ("http2_protocol_options", raw.http2_protocol_options.is_some()),
                 ("trusted_cidrs", !raw.trusted_cidrs.is_empty()),
                 ("local_rate_limit", raw.local_rate_limit.is_some()),
+                ("tracing", raw.tracing.is_some()),
             ];
             for (key, set) in http_only {
                 if set {
@@ -174,7 +178,7 @@ pub(crate) fn build(
     })
 }
 
-fn options(raw: &config::Listener, path: &Path, issues: &mut Issues) -> HttpOptions {
+fn options(raw: &config::Listener, path: &Path, traced: bool, issues: &mut Issues) -> HttpOptions {
     let kb = raw
         .max_request_headers_kb
         .unwrap_or(DEFAULT_MAX_REQUEST_HEADERS_KB);
@@ -225,7 +229,9 @@ fn options(raw: &config::Listener, path: &Path, issues: &mut Issues) -> HttpOpti
         .local_rate_limit
         .as_ref()
         .and_then(|b| super::rate_limit::token_bucket(b, &path.key("local_rate_limit"), issues));
+    let tracing = super::trace::listener(raw.tracing.as_ref(), traced, &path.key("tracing"), issues);
     HttpOptions {
+        tracing,
         trusted_cidrs,
         local_rate_limit,
         max_request_headers_bytes: kb as usize * 1024,
