@@ -19,6 +19,7 @@ mod reload;
 mod retries;
 mod routing;
 mod streams;
+mod tracing;
 mod trust;
 mod xds_client;
 mod zones;

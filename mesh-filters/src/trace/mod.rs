@@ -9,8 +9,8 @@
 //! participant that adds no entry of its own.
 //!
 //! Inject ([`inject`]): `traceparent` always (version `00`, flags `01` or `00`); B3 too, in the
-//! style the request came with (single or multi), with the caller's span as the B3 parent, so a
-//! B3-only service downstream still joins the trace. A 64-bit B3 trace ID is widened with zeros
+//! style the request came with (single or multi, also when it rode along a W3C context), with
+//! the caller's span as the B3 parent, so a B3-only service downstream still joins the trace. A 64-bit B3 trace ID is widened with zeros
 //! to 128 bits, as W3C and B3 both prescribe, and written back as 64 bits.
 //!
 //! Sampling ([`decide`]): parent-based. A caller's sampled flag is followed (the decision was
@@ -112,12 +112,17 @@ pub fn extract(headers: &HeaderMap) -> Option<Extracted> {
 }
 
 /// Writes `hop` (this hop's span) onto `headers` for the next hop: `traceparent`, and B3 in
-/// the style `parent` came in, naming the parent's span as the B3 parent span.
+/// the style `parent` came in, naming the parent's span as the B3 parent span. B3 headers that
+/// rode along a W3C parent (a proxy before this one wrote both) are rewritten too, so no stale
+/// B3 context reaches the next hop.
 pub fn inject(headers: &mut HeaderMap, hop: &TraceContext, parent: Option<&Extracted>) {
     w3c::inject(headers, hop);
-    match parent.map(|p| (p.from, p.context.span_id)) {
-        Some((Propagation::B3Single, parent_span)) => b3::inject_single(headers, hop, parent_span),
-        Some((Propagation::B3Multi, parent_span)) => b3::inject_multi(headers, hop, parent_span),
-        Some((Propagation::W3c, _)) | None => {}
+    let Some(parent) = parent else { return };
+    let parent_span = parent.context.span_id;
+    if parent.from == Propagation::B3Single || headers.contains_key(&b3::B3) {
+        b3::inject_single(headers, hop, parent_span);
+    }
+    if parent.from == Propagation::B3Multi || headers.contains_key(&b3::TRACE_ID) {
+        b3::inject_multi(headers, hop, parent_span);
     }
 }

@@ -46,7 +46,7 @@ fn traceparent_valid_forms() {
 fn traceparent_invalid_forms_are_ignored() {
     let bad = [
         "",
-        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",   // no flags
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7", // no flags
         "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-", // version 00 is exactly 55
         "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", // uppercase
         "00-00000000000000000000000000000000-00f067aa0ba902b7-01", // zero trace id
@@ -61,7 +61,10 @@ fn traceparent_invalid_forms_are_ignored() {
         assert_eq!(w3c::parse(text.as_bytes()), None, "{text:?}");
     }
     // Two traceparent headers: ambiguous, so none.
-    assert_eq!(extract(&headers(&[("traceparent", VALID), ("traceparent", VALID)])), None);
+    assert_eq!(
+        extract(&headers(&[("traceparent", VALID), ("traceparent", VALID)])),
+        None
+    );
 }
 
 #[test]
@@ -87,11 +90,16 @@ fn b3_single_forms() {
     assert_eq!(b3::parse_single(deferred.as_bytes()), Some(ctx(None)));
     // 64-bit trace IDs are widened with leading zeros; either case is read.
     let short = b3::parse_single(b"A3CE929D0E0E4736-00F067AA0BA902B7-1").unwrap();
-    assert_eq!(short.trace_id, [0, 0, 0, 0, 0, 0, 0, 0, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36]);
+    assert_eq!(
+        short.trace_id,
+        [
+            0, 0, 0, 0, 0, 0, 0, 0, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36
+        ]
+    );
 
     for bad in [
-        "0",                                                     // sampling only: not covered
-        "4bf92f3577b34da6a3ce929d0e0e4736",                     // no span
+        "0",                                                   // sampling only: not covered
+        "4bf92f3577b34da6a3ce929d0e0e4736",                    // no span
         "4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-x", // bad sampling
         "4bf92f3577b34da6a3ce929d0e0e47-00f067aa0ba902b7-1",   // odd trace id length
         "00000000000000000000000000000000-00f067aa0ba902b7-1", // zero trace id
@@ -117,7 +125,10 @@ fn b3_multi_forms() {
     assert_eq!(with(&[("x-b3-sampled", "1")]), Some(ctx(Some(true))));
     assert_eq!(with(&[("x-b3-sampled", "true")]), Some(ctx(Some(true))));
     assert_eq!(with(&[("x-b3-sampled", "0")]), Some(ctx(Some(false))));
-    assert_eq!(with(&[("x-b3-flags", "1"), ("x-b3-sampled", "0")]), Some(ctx(Some(true))));
+    assert_eq!(
+        with(&[("x-b3-flags", "1"), ("x-b3-sampled", "0")]),
+        Some(ctx(Some(true)))
+    );
     assert_eq!(with(&[("x-b3-sampled", "maybe")]), None);
     assert_eq!(b3::extract_multi(&headers(&base[..1])), None);
     let bad_span = headers(&[("x-b3-traceid", "4bf92f3577b34da6"), ("x-b3-spanid", "0")]);
@@ -158,7 +169,11 @@ fn inject_answers_in_the_callers_style_and_round_trips() {
         // W3C always, and it reads back as this hop.
         assert_eq!(extract(&h).map(|e| e.context), Some(hop));
         assert_eq!(h.contains_key("b3"), from == Propagation::B3Single, "{from:?}");
-        assert_eq!(h.contains_key("x-b3-spanid"), from == Propagation::B3Multi, "{from:?}");
+        assert_eq!(
+            h.contains_key("x-b3-spanid"),
+            from == Propagation::B3Multi,
+            "{from:?}"
+        );
         // Each B3 style reads back as this hop too.
         h.remove("traceparent");
         match from {
@@ -186,7 +201,10 @@ fn b3_keeps_64_bit_ids_and_names_the_parent() {
     assert_eq!(h["x-b3-parentspanid"], "00f067aa0ba902b7");
     assert_eq!(h["x-b3-sampled"], "0");
     assert!(!h.contains_key("x-b3-flags"));
-    assert_eq!(h["traceparent"], "00-0000000000000000a3ce929d0e0e4736-abababababababab-00");
+    assert_eq!(
+        h["traceparent"],
+        "00-0000000000000000a3ce929d0e0e4736-abababababababab-00"
+    );
     assert_eq!(
         b3::format_single(&hop, parent.context.span_id),
         "a3ce929d0e0e4736-abababababababab-0-00f067aa0ba902b7"
@@ -210,7 +228,12 @@ fn sampling_follows_the_parent_else_the_request_id() {
     let low: &[u8] = b"00000000-0000-4000-8000-000000000000";
     let high: &[u8] = b"0000270f-0000-4000-8000-000000000000";
     assert!(decide(Some(&ctx(Some(true))), Some(high), Percent::ZERO, never));
-    assert!(!decide(Some(&ctx(Some(false))), Some(low), Percent::HUNDRED, never));
+    assert!(!decide(
+        Some(&ctx(Some(false))),
+        Some(low),
+        Percent::HUNDRED,
+        never
+    ));
     // No decision in the parent (B3 deferred) or no parent: the request ID decides.
     assert!(decide(Some(&ctx(None)), Some(low), half, never));
     assert!(!decide(Some(&ctx(None)), Some(high), half, never));
@@ -220,9 +243,43 @@ fn sampling_follows_the_parent_else_the_request_id() {
     // Same ID, same answer, whichever hop asks.
     for i in 0..200u32 {
         let id = format!("{:08x}-rest", i * 7919);
-        assert_eq!(decide(None, Some(id.as_bytes()), half, never), crate::request_id::sampled(id.as_bytes(), half));
+        assert_eq!(
+            decide(None, Some(id.as_bytes()), half, never),
+            crate::request_id::sampled(id.as_bytes(), half)
+        );
     }
     // Nothing to go by: the draw.
     assert!(decide(None, None, half, || 0.49));
     assert!(!decide(None, None, half, || 0.5));
+}
+
+#[test]
+fn b3_riding_along_a_w3c_parent_is_rewritten_too() {
+    // What a proxy before this one sends: both styles, same context.
+    let mut h = headers(&[
+        ("traceparent", VALID),
+        (
+            "b3",
+            "4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1-1111111111111111",
+        ),
+        ("x-b3-traceid", "4bf92f3577b34da6a3ce929d0e0e4736"),
+        ("x-b3-spanid", "00f067aa0ba902b7"),
+    ]);
+    let parent = extract(&h).unwrap();
+    assert_eq!(parent.from, Propagation::W3c);
+    let hop = TraceContext {
+        span_id: [9; 8],
+        ..parent.context
+    };
+    inject(&mut h, &hop, Some(&parent));
+    assert_eq!(
+        h["b3"],
+        "4bf92f3577b34da6a3ce929d0e0e4736-0909090909090909-1-00f067aa0ba902b7"
+    );
+    assert_eq!(h["x-b3-spanid"], "0909090909090909");
+    assert_eq!(h["x-b3-parentspanid"], "00f067aa0ba902b7");
+    // Without a parent nothing but traceparent is written.
+    let mut fresh = HeaderMap::new();
+    inject(&mut fresh, &hop, None);
+    assert_eq!(fresh.len(), 1);
 }

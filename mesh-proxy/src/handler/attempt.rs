@@ -17,6 +17,7 @@ use http::{HeaderValue, Request, Response, Uri, Version};
 use http_body::Body;
 use mesh_core::BoxError;
 use mesh_core::policy::RoutingPriority;
+use mesh_filters::access_log::{UpstreamCluster, UpstreamHost};
 use mesh_filters::retry::{AttemptHost, ErrorClass, PreviousHosts};
 use mesh_health::RequestResult;
 use std::future::Future;
@@ -44,6 +45,8 @@ pub(crate) struct Plan {
     /// Set by the router when the route timeout fired, so that the try it abandons is
     /// recorded as a timeout against its host.
     pub(crate) timed_out: AtomicBool,
+    /// The request's span is recorded: note the cluster and host on the response for it.
+    pub(crate) traced: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -140,7 +143,13 @@ impl Attempt {
         endpoint
             .load
             .observe(now.saturating_duration_since(in_flight.started()), now);
-        let (parts, body) = response.into_parts();
+        let (mut parts, body) = response.into_parts();
+        if plan.traced {
+            parts.extensions.insert(UpstreamHost(endpoint.addr));
+            parts
+                .extensions
+                .insert(UpstreamCluster(cluster.policy.name.clone()));
+        }
         Ok(Response::from_parts(
             parts,
             boxed(WithGuard::new(body, (in_flight, slot))),

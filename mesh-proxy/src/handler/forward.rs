@@ -117,6 +117,7 @@ pub(super) async fn forward(
         upgrade,
         reselect: retry.map_or(1, |p| p.host_selection_retry_max_attempts.max(1)),
         timed_out: AtomicBool::new(false),
+        traced: parts.extensions.get::<crate::otel::Recorded>().is_some(),
     });
     let attempt = ServiceTime::new(Attempt {
         upstreams: router.upstreams.clone(),

@@ -41,6 +41,8 @@ where
                 upgrade: false,
                 reselect: 1,
                 timed_out: AtomicBool::new(false),
+                // Nobody sees a shadow's response.
+                traced: false,
             };
             let attempt = Attempt {
                 upstreams: upstreams.clone(),

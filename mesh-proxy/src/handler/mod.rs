@@ -47,6 +47,8 @@ pub(crate) struct Router {
     filters: RouteFilters,
     upstreams: Arc<Upstreams>,
     stats: CodeCounters,
+    /// Spans, when the proxy traces (see `otel`).
+    tracer: Option<crate::otel::HopTracer>,
 }
 
 /// The route chosen for a request, with what forwarding needs from the match.
@@ -68,11 +70,18 @@ impl Router {
             filters,
             upstreams,
             stats,
+            tracer: None,
         }
     }
 
-    pub(crate) async fn handle(&self, req: Request<Incoming>, conn: &ConnInfo) -> Response<ProxyBody> {
+    /// Records a span per request with `tracer` (see `otel`).
+    pub(crate) fn traced(self, tracer: Option<crate::otel::HopTracer>) -> Self {
+        Router { tracer, ..self }
+    }
+
+    pub(crate) async fn handle(&self, mut req: Request<Incoming>, conn: &ConnInfo) -> Response<ProxyBody> {
         let grpc = is_grpc(req.headers());
+        let hop = self.tracer.as_ref().map(|t| t.start(&mut req, conn));
         let response = match self.dispatch(req, conn).await {
             Ok(r) => r,
             Err(e) => {
@@ -81,7 +90,10 @@ impl Router {
             }
         };
         self.stats.record(response.status().as_u16());
-        response
+        match hop {
+            Some(hop) => hop.finish(response),
+            None => response,
+        }
     }
 
     async fn dispatch(

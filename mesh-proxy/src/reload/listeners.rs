@@ -69,6 +69,7 @@ pub(crate) fn state(
     admission: Option<&Arc<Admission>>,
     upstreams: &Arc<crate::upstream::Upstreams>,
     stats: &Stats,
+    otel: Option<&crate::otel::Otel>,
 ) -> Result<ListenerState, StartError> {
     let tls = match &l.tls {
         Some(t) => Some(tls::server_config(t).map_err(|source| StartError::ListenerTls {
@@ -85,7 +86,8 @@ pub(crate) fn state(
     let proto = match &l.kind {
         ListenerKind::Http(h) => {
             let filters = handler::RouteFilters::build(&l.name, h, stats)?;
-            let router = handler::Router::new(h.clone(), filters, upstreams.clone(), stats.listener(&l.name));
+            let router = handler::Router::new(h.clone(), filters, upstreams.clone(), stats.listener(&l.name))
+                .traced(otel.map(|o| o.hop(&l.name, h.options.tracing)));
             let router = Arc::new(router);
             let server = Arc::new(listener::HttpServer::new(&router, tls, &h.options));
             Proto::Http { server, router }

@@ -48,7 +48,10 @@ fn exporter_defaults_and_listener_sampling() {
     );
     let cfg = valid(&yaml);
     let t = cfg.tracing.as_ref().unwrap();
-    assert_eq!((t.service_name.as_str(), t.otlp.timeout), ("checkout", Duration::from_secs(2)));
+    assert_eq!(
+        (t.service_name.as_str(), t.otlp.timeout),
+        ("checkout", Duration::from_secs(2))
+    );
     assert_eq!(sampling(&cfg), Percent::new(1.0).unwrap());
     // A plain number is a percentage too.
     let yaml = format!(
@@ -67,9 +70,16 @@ fn mistakes_name_their_key() {
         "tracing.otlp.address",
         "not a socket address",
     );
-    only_error(&format!("tracing: {{}}\n{}", listener("")), "tracing.otlp", "required");
     only_error(
-        &format!("tracing: {{ otlp: {{ address: \"127.0.0.1:4317\", timeout: 0s }} }}\n{}", listener("")),
+        &format!("tracing: {{}}\n{}", listener("")),
+        "tracing.otlp",
+        "required",
+    );
+    only_error(
+        &format!(
+            "tracing: {{ otlp: {{ address: \"127.0.0.1:4317\", timeout: 0s }} }}\n{}",
+            listener("")
+        ),
         "tracing.otlp.timeout",
         "more than 0s",
     );
