@@ -23,6 +23,10 @@ pub struct Listener {
     /// New connections accepted per time; one finding the bucket empty is closed at once.
     /// Envoy's network-level `local_ratelimit` filter, on http and tcp listeners alike.
     pub connection_rate_limit: Option<super::TokenBucket>,
+    /// HTTP listeners: the sampling of their spans, used only when the proxy has a `tracing`
+    /// exporter. Here rather than in [`HttpOptions`] to keep [`ListenerKind`]'s variants close
+    /// in size.
+    pub tracing: super::ListenerTracing,
     #[serde(flatten)]
     pub kind: ListenerKind,
 }
@@ -73,8 +77,6 @@ pub struct HttpOptions {
     /// Requests per time for requests whose route and virtual host set no
     /// `local_rate_limit`: the most specific bucket applies. `None`: no limit.
     pub local_rate_limit: Option<super::TokenBucket>,
-    /// Sampling of this listener's spans; used only when the proxy has a `tracing` exporter.
-    pub tracing: super::ListenerTracing,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,7 +123,7 @@ pub(crate) fn build(
             }
             let virtual_hosts =
                 super::build_virtual_hosts(&raw.virtual_hosts, &path.key("virtual_hosts"), clusters, issues);
-            let options = options(raw, path, traced, issues);
+            let options = options(raw, path, issues);
             ListenerKind::Http(HttpListener {
                 virtual_hosts,
                 options,
@@ -167,8 +169,16 @@ pub(crate) fn build(
         .connection_rate_limit
         .as_ref()
         .and_then(|b| super::rate_limit::token_bucket(b, &path.key("connection_rate_limit"), issues));
+    // A tcp listener's block was refused above, with the other HTTP-only keys.
+    let tracing = match protocol {
+        config::ListenerProtocol::Http => {
+            super::trace::listener(raw.tracing.as_ref(), traced, &path.key("tracing"), issues)
+        }
+        config::ListenerProtocol::Tcp => super::ListenerTracing::default(),
+    };
     (issues.0.len() == before).then_some(())?;
     Some(Listener {
+        tracing,
         name: name?,
         address: address?,
         tls,
@@ -178,7 +188,7 @@ pub(crate) fn build(
     })
 }
 
-fn options(raw: &config::Listener, path: &Path, traced: bool, issues: &mut Issues) -> HttpOptions {
+fn options(raw: &config::Listener, path: &Path, issues: &mut Issues) -> HttpOptions {
     let kb = raw
         .max_request_headers_kb
         .unwrap_or(DEFAULT_MAX_REQUEST_HEADERS_KB);
@@ -229,9 +239,7 @@ fn options(raw: &config::Listener, path: &Path, traced: bool, issues: &mut Issue
         .local_rate_limit
         .as_ref()
         .and_then(|b| super::rate_limit::token_bucket(b, &path.key("local_rate_limit"), issues));
-    let tracing = super::trace::listener(raw.tracing.as_ref(), traced, &path.key("tracing"), issues);
     HttpOptions {
-        tracing,
         trusted_cidrs,
         local_rate_limit,
         max_request_headers_bytes: kb as usize * 1024,

@@ -44,7 +44,8 @@ pub(crate) struct HopTracer {
 #[derive(Debug)]
 pub(crate) enum Hop {
     Unrecorded,
-    Recording(Span),
+    /// Boxed: the handler's future carries a `Hop` for every request, sampled or not.
+    Recording(Box<Span>),
 }
 
 impl HopTracer {
@@ -92,7 +93,7 @@ impl HopTracer {
         };
         trace::inject(req.headers_mut(), &hop, parent.as_ref());
         req.extensions_mut().insert(Recorded);
-        Hop::Recording(span)
+        Hop::Recording(Box::new(span))
     }
 }
 
@@ -107,9 +108,13 @@ impl Hop {
             "http.response.status_code",
             i64::from(status.as_u16()),
         ));
-        let flags = match response.extensions().get::<ResponseFlags>() {
-            Some(f) => Some(f.0.clone()),
-            None => header(&response, &RESPONSE_FLAGS_HEADER),
+        let upstream = response.extensions().get::<UpstreamHost>().map(|h| h.0);
+        // The header only speaks for this hop on its own local replies: on a forwarded
+        // response it is the next hop's (which this proxy passes on to the client).
+        let flags = match (response.extensions().get::<ResponseFlags>(), upstream) {
+            (Some(f), _) => Some(f.0.clone()),
+            (None, None) => header(&response, &RESPONSE_FLAGS_HEADER),
+            (None, Some(_)) => None,
         };
         span.set_attribute(KeyValue::new(
             "response_flags",
@@ -118,8 +123,8 @@ impl Hop {
         if let Some(cluster) = response.extensions().get::<UpstreamCluster>() {
             span.set_attribute(KeyValue::new("upstream_cluster", cluster.0.clone()));
         }
-        if let Some(host) = response.extensions().get::<UpstreamHost>() {
-            span.set_attribute(KeyValue::new("upstream_address", host.0.to_string()));
+        if let Some(host) = upstream {
+            span.set_attribute(KeyValue::new("upstream_address", host.to_string()));
         }
         if status.is_server_error() {
             span.set_status(Status::error(status.to_string()));

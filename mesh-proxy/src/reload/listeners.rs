@@ -87,7 +87,7 @@ pub(crate) fn state(
         ListenerKind::Http(h) => {
             let filters = handler::RouteFilters::build(&l.name, h, stats)?;
             let router = handler::Router::new(h.clone(), filters, upstreams.clone(), stats.listener(&l.name))
-                .traced(otel.map(|o| o.hop(&l.name, h.options.tracing)));
+                .traced(otel.map(|o| o.hop(&l.name, l.tracing)));
             let router = Arc::new(router);
             let server = Arc::new(listener::HttpServer::new(&router, tls, &h.options));
             Proto::Http { server, router }

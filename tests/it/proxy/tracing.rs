@@ -49,11 +49,17 @@ struct Chain {
 
 impl Chain {
     async fn start(sampling: &str) -> Chain {
-        let receiver = OtlpReceiver::start().await;
         let backend = Http::start("backend").await;
+        let upstream = backend.addr();
+        Chain::start_to(sampling, backend, upstream).await
+    }
+
+    /// A chain whose proxy B forwards to `upstream` rather than to `backend`.
+    async fn start_to(sampling: &str, backend: Http, upstream: SocketAddr) -> Chain {
+        let receiver = OtlpReceiver::start().await;
         let otlp = Some(receiver.addr());
         let (b, b_addr) =
-            proxy::start_with_listener(&yaml("proxy-b", otlp, sampling, backend.addr()), "proxy-b-in").await;
+            proxy::start_with_listener(&yaml("proxy-b", otlp, sampling, upstream), "proxy-b-in").await;
         let (a, entry) =
             proxy::start_with_listener(&yaml("proxy-a", otlp, sampling, b_addr), "proxy-a-in").await;
         Chain {
@@ -73,8 +79,8 @@ impl Chain {
     }
 }
 
-/// `GET /` through `addr` with extra `headers`; what the backend received.
-async fn get(addr: SocketAddr, headers: &[(&str, &str)]) -> Received {
+/// `GET /items/7` through `addr` with extra `headers`.
+async fn send(addr: SocketAddr, headers: &[(&str, &str)]) -> client::Reply {
     let mut req = client::request(Method::GET, "svc.test", "/items/7", body::empty());
     for (name, value) in headers {
         req.headers_mut().insert(
@@ -83,7 +89,12 @@ async fn get(addr: SocketAddr, headers: &[(&str, &str)]) -> Received {
         );
     }
     let mut conn = within(T, Connection::http1(addr)).await.unwrap();
-    let reply = within(T, conn.send(req)).await.unwrap();
+    within(T, conn.send(req)).await.unwrap()
+}
+
+/// Like [`send`], for a request that must reach the backend: what the backend received.
+async fn get(addr: SocketAddr, headers: &[(&str, &str)]) -> Received {
+    let reply = send(addr, headers).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     reply.received()
 }
@@ -325,4 +336,56 @@ async fn an_unreachable_collector_costs_requests_nothing() {
     }
     // Shutting down tries to flush to the closed port, and still ends.
     within(T, proxy.shutdown()).await;
+}
+
+#[tokio::test]
+async fn a_5xx_marks_the_span_as_an_error_with_its_hops_own_flags() {
+    // B cannot connect upstream: B replies 503 (UF) itself, A forwards that reply.
+    let backend = Http::start("unused").await;
+    let chain = Chain::start_to("100%", backend, closed_port()).await;
+    let b_addr = chain.b.listener_addr("proxy-b-in").unwrap();
+    let reply = send(chain.entry, &[("x-request-id", "chain-5")]).await;
+    assert_eq!(reply.status, 503);
+    let (spans, _) = chain.finish().await;
+    let (a, b) = (one(&spans, "proxy-a"), one(&spans, "proxy-b"));
+    for span in [a, b] {
+        assert_eq!(span.attr("http.response.status_code"), Some("503"));
+        assert_eq!(span.status_code, 2, "error status on a 5xx: {span:#?}");
+    }
+    assert_eq!(b.attr("response_flags"), Some("UF"));
+    assert_eq!(b.attr("upstream_address"), None, "no host answered B");
+    // A's upstream (B) did answer: B's flag is B's, not A's.
+    assert_eq!(a.attr("response_flags"), Some("-"));
+    assert_eq!(a.attr("upstream_address"), Some(b_addr.to_string().as_str()));
+}
+
+#[tokio::test]
+async fn reloads_change_sampling_but_not_the_exporter() {
+    let receiver = OtlpReceiver::start().await;
+    let backend = Http::start("backend").await;
+    let config = |otlp: SocketAddr, sampling: &str| {
+        let yaml = yaml("solo", Some(otlp), sampling, backend.addr());
+        mesh_core::load::from_yaml(&yaml, "reload.yaml").unwrap()
+    };
+    let proxy = mesh_proxy::start(config(receiver.addr(), "0%")).await.unwrap();
+    let addr = proxy.listener_addr("solo-in").unwrap();
+    // Bucket 37: sampled at any share from 0.38% up.
+    let id = "00000025-0000-4000-8000-000000000000";
+    assert_eq!(traceparent(&get(addr, &[("x-request-id", id)]).await).2, "00");
+
+    within(T, proxy.reload(&config(receiver.addr(), "1%")))
+        .await
+        .unwrap();
+    assert_eq!(traceparent(&get(addr, &[("x-request-id", id)]).await).2, "01");
+
+    let refused = within(T, proxy.reload(&config(closed_port(), "1%"))).await;
+    let message = refused.unwrap_err().to_string();
+    assert!(
+        message.starts_with("tracing: cannot change on reload"),
+        "{message}"
+    );
+    within(T, proxy.shutdown()).await;
+    let spans = receiver.spans();
+    assert_eq!(spans.len(), 1, "{spans:#?}");
+    assert_eq!(spans[0].attr("guid:x-request-id"), Some(id));
 }

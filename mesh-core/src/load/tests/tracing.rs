@@ -16,10 +16,7 @@ listeners:
 }
 
 fn sampling(cfg: &Bootstrap) -> Percent {
-    let ListenerKind::Http(http) = &cfg.listeners[0].kind else {
-        panic!("http listener")
-    };
-    http.options.tracing.random_sampling
+    cfg.listeners[0].tracing.random_sampling
 }
 
 #[test]
