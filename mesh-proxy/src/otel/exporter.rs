@@ -62,3 +62,49 @@ impl<E: SpanExporter> SpanExporter for LogOnce<E> {
         self.inner.set_resource(resource);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry_sdk::error::OTelSdkError;
+    use std::sync::atomic::AtomicUsize;
+
+    /// Fails while `down` is set; counts its calls.
+    #[derive(Debug, Default)]
+    struct Collector {
+        down: AtomicBool,
+        calls: AtomicUsize,
+    }
+
+    impl SpanExporter for &'static Collector {
+        async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            match self.down.load(Ordering::Relaxed) {
+                true => Err(OTelSdkError::InternalFailure("unreachable".into())),
+                false => Ok(()),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn failures_reach_neither_the_processor_nor_the_log_twice() {
+        let collector: &'static Collector = Box::leak(Box::default());
+        let quiet = LogOnce::new(collector, "127.0.0.1:4317".parse().unwrap());
+        collector.down.store(true, Ordering::Relaxed);
+        for _ in 0..3 {
+            assert!(quiet.export(Vec::new()).await.is_ok());
+            assert!(quiet.failing.load(Ordering::Relaxed), "logged once, then quiet");
+        }
+        collector.down.store(false, Ordering::Relaxed);
+        assert!(quiet.export(Vec::new()).await.is_ok());
+        assert!(
+            !quiet.failing.load(Ordering::Relaxed),
+            "the next failure is news again"
+        );
+        assert_eq!(
+            collector.calls.load(Ordering::Relaxed),
+            4,
+            "every batch was tried"
+        );
+    }
+}
