@@ -18,7 +18,10 @@
 //! - [`access_log`]: Envoy-style text or JSON access logs with response flags, to stdout or a
 //!   file through a non-blocking writer, sampled per request.
 //!
-//! Still to come (later issues): stats and trace context. Depends on `mesh-core` only.
+//! - [`trace`]: W3C `traceparent` and B3 trace context read and written, and the per-hop
+//!   sampling rule (parent-based, else the request ID).
+//!
+//! Still to come (later issues): stats. Depends on `mesh-core` only.
 
 pub mod access_log;
 pub mod admission;
@@ -29,5 +32,6 @@ pub mod rate_limit;
 pub mod request_id;
 pub mod retry;
 pub mod timeout;
+pub mod trace;
 
 pub use admission::{RetryAdmission, Unlimited};

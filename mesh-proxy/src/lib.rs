@@ -27,6 +27,7 @@ mod idle;
 mod listener;
 mod live_stats;
 pub mod logging;
+mod otel;
 mod reload;
 mod stats;
 mod tcp;
@@ -79,6 +80,9 @@ pub enum StartError {
     #[error("cluster {cluster:?}: dns discovery: {reason}")]
     Dns { cluster: String, reason: String },
     /// A valid key this proxy cannot honour yet; refusing beats silently ignoring it.
+    /// The OTLP span exporter could not be built.
+    #[error("tracing.otlp: {0}")]
+    Tracing(String),
     #[error("{scope}: {key} is valid configuration but this proxy does not enforce it yet")]
     NotEnforced { scope: String, key: &'static str },
     /// An access log's file could not be opened for appending.

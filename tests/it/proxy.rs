@@ -23,6 +23,7 @@ mod retries;
 mod routing;
 mod stats;
 mod streams;
+mod tracing;
 mod trust;
 mod xds_client;
 mod zones;

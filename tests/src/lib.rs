@@ -9,6 +9,8 @@
 //! - [`client`]: downstream clients: HTTP/1.1, h2c and TLS (ALPN) connections, and raw TCP bytes.
 //! - [`certs`] / [`tls`]: the test CA and server certificate, and rustls configurations built from them.
 //! - [`dns`]: a DNS server whose records the test changes ([`dns::TestDnsServer`]).
+//! - [`otlp`]: an OpenTelemetry collector (OTLP/gRPC `TraceService`) that hands received spans to
+//!   the test ([`otlp::OtlpReceiver`]).
 //! - [`python`]: runs the grpcio (Python) interop client.
 //! - [`redis`]: a real `redis-server` on a free loopback port, for the registry's Redis store.
 //! - [`proxy`]: starts a `mesh-proxy` in process from YAML (written out, or built with
@@ -21,6 +23,7 @@ pub mod backend;
 pub mod certs;
 pub mod client;
 pub mod dns;
+pub mod otlp;
 pub mod proxy;
 pub mod python;
 pub mod redis;

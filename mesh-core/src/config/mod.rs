@@ -16,6 +16,7 @@ mod health;
 mod lb;
 mod resilience;
 mod route;
+mod trace;
 
 pub use access_log::*;
 pub use discovery::*;
@@ -23,6 +24,7 @@ pub use health::*;
 pub use lb::*;
 pub use resilience::*;
 pub use route::*;
+pub use trace::*;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -47,6 +49,8 @@ pub struct Bootstrap {
     /// Envoy's `dynamic_resources`: more listeners and clusters (with their routes and
     /// endpoints) from a management server, beside the static ones above.
     pub dynamic_resources: Option<DynamicResources>,
+    /// Spans over OTLP; no block, no tracing.
+    pub tracing: Option<Tracing>,
 }
 
 /// Where dynamic resources come from. Only ADS: LDS, RDS, CDS and EDS on one gRPC stream.
@@ -131,6 +135,8 @@ pub struct Listener {
     /// HTTP listeners: access logs, each with its destination, format and sampling.
     #[serde(default)]
     pub access_log: Vec<AccessLog>,
+    /// HTTP listeners: the share of call chains traced (needs the top-level `tracing`).
+    pub tracing: Option<ListenerTracing>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]

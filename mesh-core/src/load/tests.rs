@@ -14,6 +14,7 @@ mod resilience;
 mod retry;
 mod stats;
 mod syntax;
+mod tracing;
 mod validation;
 
 use super::*;

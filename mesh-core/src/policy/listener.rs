@@ -23,6 +23,10 @@ pub struct Listener {
     /// New connections accepted per time; one finding the bucket empty is closed at once.
     /// Envoy's network-level `local_ratelimit` filter, on http and tcp listeners alike.
     pub connection_rate_limit: Option<super::TokenBucket>,
+    /// HTTP listeners: the sampling of their spans, used only when the proxy has a `tracing`
+    /// exporter. Here rather than in [`HttpOptions`] to keep [`ListenerKind`]'s variants close
+    /// in size.
+    pub tracing: super::ListenerTracing,
     #[serde(flatten)]
     pub kind: ListenerKind,
 }
@@ -104,6 +108,7 @@ pub(crate) fn build(
     raw: &config::Listener,
     path: &Path,
     clusters: &ClusterIndex<'_>,
+    traced: bool,
     issues: &mut Issues,
 ) -> Option<Listener> {
     let before = issues.0.len();
@@ -157,6 +162,7 @@ pub(crate) fn build(
                     raw.always_set_request_id_in_response.is_some(),
                 ),
                 ("access_log", !raw.access_log.is_empty()),
+                ("tracing", raw.tracing.is_some()),
             ];
             for (key, set) in http_only {
                 if set {
@@ -181,8 +187,16 @@ pub(crate) fn build(
         .connection_rate_limit
         .as_ref()
         .and_then(|b| super::rate_limit::token_bucket(b, &path.key("connection_rate_limit"), issues));
+    // A tcp listener's block was refused above, with the other HTTP-only keys.
+    let tracing = match protocol {
+        config::ListenerProtocol::Http => {
+            super::trace::listener(raw.tracing.as_ref(), traced, &path.key("tracing"), issues)
+        }
+        config::ListenerProtocol::Tcp => super::ListenerTracing::default(),
+    };
     (issues.0.len() == before).then_some(())?;
     Some(Listener {
+        tracing,
         name: name?,
         address: address?,
         tls,

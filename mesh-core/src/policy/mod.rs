@@ -29,6 +29,7 @@ mod route_action;
 mod route_build;
 mod route_match_build;
 mod serde_helpers;
+mod trace;
 
 pub use access_log::{AccessLog, LogPath};
 pub use cidr::{Cidr, InvalidCidr};
@@ -50,6 +51,9 @@ pub use request_id::RequestIdOptions;
 pub use retry::*;
 pub use retry_on::{Condition, RetryOn};
 pub use route::*;
+pub use trace::{
+    DEFAULT_OTLP_TIMEOUT, DEFAULT_RANDOM_SAMPLING, DEFAULT_SERVICE_NAME, ListenerTracing, Otlp, Tracing,
+};
 
 pub(crate) use route_build::build_virtual_hosts;
 
@@ -86,6 +90,8 @@ pub struct Bootstrap {
     pub clusters: Vec<Cluster>,
     /// Listeners and clusters from a management server, beside the static ones.
     pub dynamic_resources: Option<DynamicResources>,
+    /// The OTLP exporter; `None`: the proxy records no spans.
+    pub tracing: Option<Tracing>,
     /// The document this was validated from: the xDS client merges what the management
     /// server sends into it and validates the whole again, so both front doors share one
     /// set of rules.
@@ -160,13 +166,14 @@ impl TryFrom<&config::Bootstrap> for Bootstrap {
             }
         }
 
+        let tracing = trace::build(raw, &mut issues);
         let listeners_path = root.key("listeners");
         let mut listeners = Vec::with_capacity(raw.listeners.len());
         let mut names = HashMap::new();
         let mut addresses = HashMap::new();
         for (i, l) in raw.listeners.iter().enumerate() {
             let p = listeners_path.idx(i);
-            if let Some(built) = listener::build(l, &p, &index, &mut issues) {
+            if let Some(built) = listener::build(l, &p, &index, raw.tracing.is_some(), &mut issues) {
                 if names.insert(built.name.clone(), i).is_some() {
                     issues.push(
                         &p.key("name"),
@@ -209,6 +216,7 @@ impl TryFrom<&config::Bootstrap> for Bootstrap {
                     listeners,
                     clusters,
                     dynamic_resources,
+                    tracing,
                     source: std::sync::Arc::new(raw.clone()),
                 })
             }

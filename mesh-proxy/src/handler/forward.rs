@@ -109,6 +109,8 @@ pub(super) async fn forward(
     // one line is valid HTTP/2 too.
     join_cookies(headers);
 
+    // The access log and the span read the cluster off the response.
+    let note_cluster = router.log.logging() || parts.extensions.get::<crate::otel::Recorded>().is_some();
     let retry = effective.retry.as_ref().filter(|_| !upgrade);
     let plan = Arc::new(Plan {
         cluster: cluster_ref.index,
@@ -187,7 +189,7 @@ pub(super) async fn forward(
     if exhausted {
         response.extensions_mut().insert(ResponseFlags("URX".to_owned()));
     }
-    if router.log.logging() {
+    if note_cluster {
         let name = cluster.policy.name.clone();
         response.extensions_mut().insert(UpstreamCluster(name));
     }

@@ -52,6 +52,8 @@ pub(crate) struct Router {
     stats: ListenerStats,
     /// Request IDs and access logs.
     log: RequestLog,
+    /// Spans, when the proxy traces (see `otel`).
+    tracer: Option<crate::otel::HopTracer>,
 }
 
 /// The route chosen for a request, with what forwarding needs from the match.
@@ -74,6 +76,7 @@ impl Router {
             upstreams,
             stats,
             log: RequestLog::default(),
+            tracer: None,
         }
     }
 
@@ -82,11 +85,18 @@ impl Router {
         Router { log, ..self }
     }
 
+    /// Records a span per request with `tracer` (see `otel`).
+    pub(crate) fn traced(self, tracer: Option<crate::otel::HopTracer>) -> Self {
+        Router { tracer, ..self }
+    }
+
     pub(crate) async fn handle(&self, req: Request<Incoming>, conn: &ConnInfo) -> Response<ProxyBody> {
         let grpc = is_grpc(req.headers());
         // Until the response body ends: `downstream_rq_active` and `downstream_rq_time`.
         let in_flight = self.stats.start();
-        let (req, arrival) = self.log.arrive(req, conn);
+        let (mut req, arrival) = self.log.arrive(req, conn);
+        // After the request ID is chosen: the sampling decision is derived from it.
+        let hop = self.tracer.as_ref().map(|t| t.start(&mut req, conn));
         let mut route = None;
         let (response, local) = match self.dispatch(req, conn, &mut route).await {
             Ok(r) => (r, None),
@@ -102,6 +112,10 @@ impl Router {
             route.record(status);
         }
         let response = response.map(|body| crate::body::boxed(crate::body::WithGuard::new(body, in_flight)));
+        let response = match hop {
+            Some(hop) => hop.finish(response),
+            None => response,
+        };
         self.log.depart(arrival, response, local)
     }
 

@@ -70,6 +70,7 @@ pub(crate) fn state(
     upstreams: &Arc<crate::upstream::Upstreams>,
     sinks: &super::sinks::Sinks,
     stats: &Stats,
+    otel: Option<&crate::otel::Otel>,
 ) -> Result<ListenerState, StartError> {
     let tls = match &l.tls {
         Some(t) => Some(tls::server_config(t).map_err(|source| StartError::ListenerTls {
@@ -88,6 +89,7 @@ pub(crate) fn state(
             let filters = handler::RouteFilters::build(&l.name, h, stats)?;
             let router =
                 handler::Router::new(h.clone(), filters, upstreams.clone(), stats.listener(&l.name, h));
+            let router = router.traced(otel.map(|o| o.hop(&l.name, l.tracing)));
             let router = Arc::new(router.with_log(handler::RequestLog::new(&h.options, |p| sinks.get(p))));
             let server = Arc::new(listener::HttpServer::new(
                 &router,

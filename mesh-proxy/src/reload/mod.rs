@@ -15,7 +15,8 @@
 //! Failure: anything that fails while building (invalid config, a port that cannot be
 //! bound, an endpoints file that cannot be read, a TLS file) refuses the whole reload: it
 //! is logged and counted in `mesh_server_config_reload_rejected_total`, and the
-//! configuration in force serves on untouched. `admin.address` cannot change on reload.
+//! configuration in force serves on untouched. `admin.address` and the top-level `tracing`
+//! (the span exporter) cannot change on reload.
 //!
 //! Placement: [`Runtime`] is the control plane's side, serialised by one async mutex; the
 //! request path only loads the current generation (see [`Live`]).
@@ -32,6 +33,7 @@ use prepare::{Prepared, prepare};
 
 use crate::StartError;
 use crate::drain::DrainOutcome;
+use crate::otel::{self, Otel};
 use crate::stats::{Stats, names};
 use arc_swap::ArcSwap;
 use listeners::{NewSlot, Slot};
@@ -70,6 +72,8 @@ pub(crate) struct Runtime {
     slots: tokio::sync::Mutex<Slots>,
     /// The management server's client, under `dynamic_resources`.
     xds: Option<XdsHandle>,
+    /// The span exporter, fixed at start (see `otel`).
+    otel: Option<Otel>,
 }
 
 #[derive(Debug)]
@@ -89,7 +93,8 @@ impl Runtime {
         };
         let xds = XdsOptions::for_config(config).map(|options| client::start(options, config.source.clone()));
         let eds = xds.as_ref().map(|x| &x.endpoints);
-        let (prepared, _warming) = prepare(config, &stats, &none, None, 1, eds).await?;
+        let otel = config.tracing.as_ref().map(Otel::start).transpose()?;
+        let (prepared, _warming) = prepare(config, &stats, &none, None, 1, eds, otel.as_ref()).await?;
         let runtime = Arc::new(Runtime {
             current: Arc::new(ArcSwap::from_pointee(prepared.generation)),
             stats,
@@ -100,6 +105,7 @@ impl Runtime {
                 ..none
             }),
             xds,
+            otel,
         });
         if let Some(xds) = &runtime.xds {
             tokio::spawn(xds::follow(Arc::downgrade(&runtime), xds.configs.clone()));
@@ -154,11 +160,21 @@ impl Runtime {
                 now: config.admin.address.to_string(),
             });
         }
+        let tracing = self.otel.as_ref().map(Otel::config);
+        if config.tracing.as_ref() != tracing {
+            return Err(ReloadError::Fixed {
+                key: "tracing",
+                was: otel::describe(tracing),
+                now: otel::describe(config.tracing.as_ref()),
+            });
+        }
         let mut slots = self.slots.lock().await;
         let previous = self.current.load_full();
         let version = previous.version + 1;
         let eds = self.xds.as_ref().map(|x| &x.endpoints);
-        let (prepared, warming) = prepare(config, &self.stats, &slots, Some(&previous), version, eds).await?;
+        let otel = self.otel.as_ref();
+        let (prepared, warming) =
+            prepare(config, &self.stats, &slots, Some(&previous), version, eds, otel).await?;
         let timeout = config
             .dynamic_resources
             .as_ref()
@@ -221,6 +237,10 @@ impl Runtime {
         let timeout = slots.drain_timeout;
         let drains = slots.open.drain(..).map(|s| s.drain.drain(timeout));
         let outcomes = futures_util::future::join_all(drains).await;
+        // After the drain, so the spans of the requests it let finish are exported too.
+        if let Some(otel) = &self.otel {
+            otel.shutdown().await;
+        }
         match outcomes.contains(&DrainOutcome::TimedOut) {
             true => DrainOutcome::TimedOut,
             false => DrainOutcome::Complete,

@@ -5,6 +5,7 @@ use super::Slots;
 use super::generation::{Generation, ListenerState};
 use super::listeners::{self, NewSlot, Slot};
 use crate::drain;
+use crate::otel::Otel;
 use crate::stats::Stats;
 use crate::upstream::Upstreams;
 use crate::{StartError, unenforced};
@@ -30,6 +31,7 @@ pub(super) async fn prepare(
     previous: Option<&Generation>,
     version: u64,
     eds: Option<&EdsSets>,
+    otel: Option<&Otel>,
 ) -> Result<(Prepared, Vec<crate::upstream::Warming>), StartError> {
     unenforced::refuse(config)?;
     let (upstreams, warming) = Upstreams::build(config, stats, previous.map(|g| &*g.upstreams), eds)?;
@@ -44,12 +46,12 @@ pub(super) async fn prepare(
                 let admission = previous.and_then(|g| g.listener(slot.id)?.admission.as_ref());
                 (
                     slot.id,
-                    listeners::state(l, slot.bound, admission, &upstreams, &sinks, stats)?,
+                    listeners::state(l, slot.bound, admission, &upstreams, &sinks, stats, otel)?,
                 )
             }
             None => {
                 let (socket, local) = listeners::bind(&l.name, l.address).await?;
-                let state = listeners::state(l, local, None, &upstreams, &sinks, stats)?;
+                let state = listeners::state(l, local, None, &upstreams, &sinks, stats, otel)?;
                 let (signal, watch) = drain::channel();
                 let slot = Slot {
                     id: next_id,
