@@ -16,7 +16,9 @@ use std::time::Duration;
 const T: Duration = Duration::from_secs(20);
 
 /// A proxy named `service` forwarding everything to `upstream`; it traces to `otlp` at
-/// `sampling` when `otlp` is set, else has no `tracing` key at all.
+/// `sampling` when `otlp` is set, else has no `tracing` key at all. Its callers (the test
+/// client, the other proxy) are trusted, as inside a mesh, so the request IDs the tests pick
+/// are kept and decide the sampling.
 fn yaml(service: &str, otlp: Option<SocketAddr>, sampling: &str, upstream: SocketAddr) -> String {
     let (top, listener) = match otlp {
         Some(addr) => (
@@ -33,6 +35,7 @@ drain_timeout: 1s
 listeners:
   - name: {service}-in
     address: 127.0.0.1:0
+    trusted_cidrs: ["127.0.0.0/8"]
     {listener}
     virtual_hosts: [ {{ name: all, domains: ["*"], routes: [ {{ match: {{ prefix: / }}, route: {{ cluster: next }} }} ] }} ]
 clusters:
